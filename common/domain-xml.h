@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reads a libvirt domain XML and finds the input devices that are ours: those
+ * whose source path is /dev/input/by-id/<vm>-<dev>, meaning "clone the physical
+ * device /dev/input/by-id/<dev> for this VM". Three forms are understood:
+ *
+ *   <input type='passthrough' bus='virtio'><source evdev='…'/></input>
+ *   <input type='evdev'><source dev='…' grab='all' grabToggle='ctrl-ctrl'/></input>
+ *   <qemu:commandline><qemu:arg value='-object'/>
+ *     <qemu:arg value='input-linux,id=…,evdev=…[,grab-toggle=…]'/></qemu:commandline>
+ *
+ * plus a direct hotkey in <metadata>:
+ *   <vfiokvm:hotkey xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>
+ *     <vfiokvm:key value='KEY_LEFTCTRL'/>…</vfiokvm:hotkey>
+ *
+ * The parser never touches the network, never loads or expands a DTD or
+ * entity, and refuses documents over DOMAIN_XML_MAX.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bounds.h"
+#include "diag.h"
+#include "keyset.h"
+
+#define VFIOKVM_XML_NS "https://kvm.vfio/xmlns/libvirt/domain/1.0"
+
+enum source_kind {
+	SOURCE_PASSTHROUGH,  /* virtio-input-host: QEMU grabs, forwards all event types */
+	SOURCE_EVDEV,        /* <input type='evdev'>: QEMU input-linux via libvirt */
+	SOURCE_INPUT_LINUX,  /* -object input-linux on the qemu:commandline */
+};
+
+struct domain_source {
+	enum source_kind kind;
+	char device[DEVICE_NAME_MAX + 1];  /* <dev>: physical is BY_ID_DIR/<dev> */
+	/* input-linux kinds: the combo QEMU toggles its grab on (QEMU's default,
+	 * ctrl-ctrl, when the XML names none); empty for passthrough. */
+	struct keyset grab_toggle;
+};
+
+struct domain {
+	char name[VM_NAME_MAX + 1];
+	size_t n_sources;
+	struct domain_source sources[DOMAIN_SOURCES_MAX];
+	struct keyset hotkey;  /* direct hotkey from metadata; n == 0 if none */
+};
+
+/*
+ * Parses len bytes of XML into *ret. Returns 0 (n_sources may be 0: no inputs
+ * of ours, a silent no-op for the caller), or a negative errno with diag
+ * naming the VM and the offending element or path. *ret is untouched on
+ * failure.
+ *
+ * Errors: not well-formed, a DTD, over DOMAIN_XML_MAX (-EFBIG), no <name>, a
+ * VM name that vm_name_check() refuses while the domain has sources of ours,
+ * a source path under /dev/input/ that is not canonical ("//", "/./",
+ * "/../"), a <dev> that device_name_check() refuses, the same <dev> twice,
+ * more than DOMAIN_SOURCES_MAX sources, an unknown grabToggle, bad hotkey
+ * metadata.
+ */
+int domain_xml_parse(const char *xml, size_t len, struct domain *ret, struct diag *diag);
+
+/* Writes BY_ID_DIR "/<dev>" (physical) or BY_ID_DIR "/<vm>-<dev>" (clone) into
+ * buf. Returns 0 or -ENAMETOOLONG. */
+int domain_source_physical_path(const struct domain_source *source, char *buf, size_t size);
+int domain_source_clone_path(const struct domain *domain, const struct domain_source *source,
+			     char *buf, size_t size);
+
+const char *source_kind_to_string(enum source_kind kind);

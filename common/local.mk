@@ -1,0 +1,12 @@
+# common/: code the hook, the helper and the CLI share. It does not log.
+noinst_LIBRARIES += libvkcommon.a
+libvkcommon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBXML_CFLAGS) $(INIH_CFLAGS)
+libvkcommon_a_SOURCES = \
+	common/macro.h \
+	common/bounds.h \
+	common/diag.c common/diag.h \
+	common/names.c common/names.h \
+	common/keyset.c common/keyset.h \
+	common/config.c common/config.h \
+	common/domain-xml.c common/domain-xml.h
+VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS)

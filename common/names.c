@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "names.h"
+
+/* Returns the first byte of name that may not appear in a name, or NULL. */
+static const char *name_find_bad_char(const char *name)
+{
+	for (const char *p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x21 || c > 0x7e || c == '/' || c == '=' || c == ',' || c == '\\')
+			return p;
+	}
+	return NULL;
+}
+
+static int name_check(const char *name, size_t max, const char *kind, const char *what,
+		      struct diag *diag)
+{
+	size_t len = strnlen(name, max + 1);
+	const char *bad;
+
+	if (len == 0)
+		return diag_set(diag, -EINVAL, "%s: empty %s", what, kind);
+	if (len > max)
+		return diag_set(diag, -ENAMETOOLONG, "%s: %s longer than %zu bytes", what, kind,
+				max);
+	if (name[0] == '.' || name[0] == '-')
+		return diag_set(diag, -EINVAL, "%s: %s may not start with '%c'", what, kind, name[0]);
+	bad = name_find_bad_char(name);
+	if (bad)
+		return diag_set(diag, -EINVAL, "%s: %s has a forbidden character 0x%02x at byte %zu",
+				what, kind, (unsigned char)*bad, (size_t)(bad - name));
+	return 0;
+}
+
+int vm_name_check(const char *name, struct diag *diag)
+{
+	char what[32 + VM_NAME_MAX];
+
+	/* Quote a bounded, printable prefix only: the name itself is hostile. */
+	size_t n = 0;
+	for (const char *p = name; *p && n < VM_NAME_MAX; p++, n++)
+		what[n] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	what[n] = '\0';
+	return name_check(name, VM_NAME_MAX, "VM name", what, diag);
+}
+
+int device_name_check(const char *name, const char *what, struct diag *diag)
+{
+	return name_check(name, DEVICE_NAME_MAX, "device name", what, diag);
+}
