@@ -1,1 +1,5 @@
-# tests/unit
+# tests/unit/: unit tests of the pure parts; each area lists its tests in its own file.
+include tests/unit/parsers.mk
+include tests/unit/domain.mk
+include tests/unit/engine.mk
+include tests/unit/ring.mk
