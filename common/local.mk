@@ -8,5 +8,8 @@ libvkcommon_a_SOURCES = \
 	common/names.c common/names.h \
 	common/keyset.c common/keyset.h \
 	common/config.c common/config.h \
-	common/domain-xml.c common/domain-xml.h
+	common/domain-xml.c common/domain-xml.h \
+	common/hotkey.c common/hotkey.h \
+	common/ring.c common/ring.h \
+	common/focus-file.c common/focus-file.h
 VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS)
