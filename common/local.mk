@@ -1,6 +1,6 @@
 # common/: code the hook, the helper and the CLI share. It does not log.
 noinst_LIBRARIES += libvkcommon.a
-libvkcommon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBXML_CFLAGS) $(INIH_CFLAGS)
+libvkcommon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBXML_CFLAGS) $(INIH_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 libvkcommon_a_SOURCES = \
 	common/macro.h \
 	common/bounds.h \
@@ -11,5 +11,6 @@ libvkcommon_a_SOURCES = \
 	common/domain-xml.c common/domain-xml.h \
 	common/hotkey.c common/hotkey.h \
 	common/ring.c common/ring.h \
-	common/focus-file.c common/focus-file.h
-VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS)
+	common/focus-file.c common/focus-file.h \
+	common/unit.c common/unit.h
+VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS) $(LIBSYSTEMD_LIBS)

@@ -3,3 +3,4 @@ include tests/unit/parsers.mk
 include tests/unit/domain.mk
 include tests/unit/engine.mk
 include tests/unit/ring.mk
+include tests/unit/unit.mk
