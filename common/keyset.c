@@ -50,6 +50,9 @@ int keyset_parse(const char *text, size_t len, struct keyset *ret, struct diag *
 		if (code < 0)
 			return diag_set(diag, -EINVAL, "hotkey: unknown key name '%.*s'",
 					(int)part_len, part);
+		/* KEY_RESERVED and KEY_MAX have names but no key sends them. */
+		if (code == KEY_RESERVED || code == KEY_MAX)
+			return diag_set(diag, -EINVAL, "hotkey: '%s' is not a key", name);
 		if (keyset_contains(&set, (uint16_t)code))
 			return diag_set(diag, -EINVAL, "hotkey: key '%s' given twice", name);
 		if (set.n >= KEYSET_MAX)
@@ -80,8 +83,11 @@ int keyset_format(const struct keyset *set, char *buf, size_t size)
 		const char *name = libevdev_event_code_get_name(EV_KEY, set->codes[i]);
 		size_t name_len;
 
-		if (!name)
-			name = "KEY_UNKNOWN";
+		/* Only keyset_parse() fills sets, so every code has a name. */
+		if (!name) {
+			buf[0] = '\0';
+			return -EINVAL;
+		}
 		name_len = strlen(name);
 		if (used + (i > 0) + name_len + 1 > size) {
 			buf[0] = '\0';

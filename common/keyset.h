@@ -30,8 +30,9 @@ int keyset_parse(const char *text, size_t len, struct keyset *ret, struct diag *
 
 /*
  * Writes the canonical text ("KEY_A+KEY_B", codes ascending) into buf.
- * Returns the length written (without NUL), or -ENOBUFS if buf is too small
- * (buf then holds an empty string when size > 0).
+ * Returns the length written (without NUL), -ENOBUFS if buf is too small, or
+ * -EINVAL for a code without a kernel name (buf then holds an empty string
+ * when size > 0).
  */
 int keyset_format(const struct keyset *set, char *buf, size_t size);
 

@@ -1,1 +1,16 @@
-# parsers
+# parsers: libFuzzer targets for the config and hotkey parsers. Built by
+# `make check` in a fuzzing build, never run by it: run them by hand, e.g.
+#   ./fuzz-config -max_total_time=60 NEW_DIR $(srcdir)/tests/fuzz/corpus/config
+if ENABLE_FUZZING
+check_PROGRAMS += fuzz-config fuzz-keyset
+endif
+
+fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
+fuzz_config_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
+fuzz_config_LDADD = $(VKCOMMON_LIBS)
+
+fuzz_keyset_SOURCES = tests/fuzz/fuzz-keyset.c
+fuzz_keyset_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+fuzz_keyset_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
+fuzz_keyset_LDADD = $(VKCOMMON_LIBS)

@@ -1,1 +1,15 @@
-# parsers
+# parsers: unit tests of the hotkey, name and config parsers.
+check_PROGRAMS += test-keyset test-names test-config
+TESTS += test-keyset test-names test-config
+
+test_keyset_SOURCES = tests/unit/test-keyset.c tests/test.h
+test_keyset_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
+test_keyset_LDADD = $(VKCOMMON_LIBS)
+
+test_names_SOURCES = tests/unit/test-names.c tests/test.h
+test_names_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+test_names_LDADD = $(VKCOMMON_LIBS)
+
+test_config_SOURCES = tests/unit/test-config.c tests/test.h
+test_config_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
+test_config_LDADD = $(VKCOMMON_LIBS)

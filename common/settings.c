@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * inih splits lines into sections and key = value pairs; we feed it one line
+ * at a time through a reader callback. That is where lines are counted (the
+ * handler of a default inih build gets no line number), where a line too long
+ * for inih's buffer is refused instead of split, and where section headers are
+ * parsed (inih truncates section names to 49 bytes and never reports a section
+ * without keys). Leading blanks are dropped there too, so inih never reads an
+ * indented line as the continuation of the previous value.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "settings.h"
+#include "names.h"
+
+/* Largest config file we read. */
+#define CONFIG_FILE_MAX (64 * 1024)
+#define CONFIG_DEFAULT_TIMEOUT_SEC 10
+
+enum config_section {
+	SECTION_NONE,
+	SECTION_HOTKEYS,
+	SECTION_RING,
+	SECTION_TIMEOUTS,
+	SECTION_VM,
+};
+
+static const char *const config_section_names[] = {
+	[SECTION_NONE] = "",
+	[SECTION_HOTKEYS] = "hotkeys",
+	[SECTION_RING] = "ring",
+	[SECTION_TIMEOUTS] = "timeouts",
+	[SECTION_VM] = "vm",
+};
+
+enum config_type {
+	TYPE_HOTKEY,         /* a keyset, never empty */
+	TYPE_HOTKEY_OR_NONE, /* a keyset; empty means none */
+	TYPE_BOOL,
+	TYPE_TIMEOUT,        /* seconds, 1..CONFIG_TIMEOUT_MAX_SEC */
+};
+
+struct config_key {
+	enum config_section section;
+	const char *name;
+	enum config_type type;
+	size_t offset; /* in struct config, or in struct config_vm for SECTION_VM */
+};
+
+static const struct config_key config_keys[] = {
+	{SECTION_HOTKEYS, "cycle", TYPE_HOTKEY, offsetof(struct config, cycle)},
+	{SECTION_HOTKEYS, "host", TYPE_HOTKEY_OR_NONE, offsetof(struct config, host)},
+	{SECTION_HOTKEYS, "release", TYPE_HOTKEY, offsetof(struct config, release)},
+	{SECTION_RING, "include_host", TYPE_BOOL, offsetof(struct config, include_host)},
+	{SECTION_TIMEOUTS, "start", TYPE_TIMEOUT, offsetof(struct config, start_timeout_sec)},
+	{SECTION_TIMEOUTS, "stop", TYPE_TIMEOUT, offsetof(struct config, stop_timeout_sec)},
+	{SECTION_VM, "hotkey", TYPE_HOTKEY_OR_NONE, offsetof(struct config_vm, hotkey)},
+};
+
+struct config_parser {
+	const char *file; /* for messages */
+	const char *text;
+	size_t len, pos;
+	unsigned line;
+	bool want_handler; /* the current line is a key line: inih must hand it to us */
+	bool handled;
+	enum config_section section;
+	struct config_vm *vm; /* the current [vm "…"] section */
+	unsigned seen_sections; /* bit per enum config_section */
+	unsigned seen_keys;     /* bit per config_keys[] entry, of the current section */
+	unsigned key_line[ARRAY_SIZE(config_keys)];
+	unsigned vm_line[RING_VMS_MAX];        /* line of each [vm] header */
+	unsigned vm_hotkey_line[RING_VMS_MAX]; /* line of each vm's hotkey */
+	int error;
+	struct diag *diag;
+	struct config config;
+};
+
+/* Records the first error only: later ones are consequences of it. */
+_printf_(4, 5) static int config_fail(struct config_parser *p, unsigned line, int error,
+				      const char *fmt, ...)
+{
+	char msg[DIAG_MAX];
+	va_list ap;
+
+	if (p->error)
+		return p->error;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->error = diag_set(p->diag, error, "%s:%u: %s", p->file, line, msg);
+	return p->error;
+}
+
+void config_defaults(struct config *ret)
+{
+	*ret = (struct config){
+		.include_host = true,
+		.start_timeout_sec = CONFIG_DEFAULT_TIMEOUT_SEC,
+		.stop_timeout_sec = CONFIG_DEFAULT_TIMEOUT_SEC,
+	};
+	/* Constant, known-good text: these cannot fail. */
+	(void)keyset_parse(CONFIG_DEFAULT_CYCLE, strlen(CONFIG_DEFAULT_CYCLE), &ret->cycle, NULL);
+	(void)keyset_parse(CONFIG_DEFAULT_HOST, strlen(CONFIG_DEFAULT_HOST), &ret->host, NULL);
+	(void)keyset_parse(CONFIG_DEFAULT_RELEASE, strlen(CONFIG_DEFAULT_RELEASE), &ret->release,
+			   NULL);
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Parses "[vm "NAME"]" (after the "vm") and opens that VM's section. */
+static int config_open_vm(struct config_parser *p, const char *s, const char *end,
+			  const char **ret_after)
+{
+	char name[VM_NAME_MAX + 2];
+	struct diag name_diag;
+	const char *quote;
+	size_t n;
+	int r;
+
+	while (s < end && is_blank(*s))
+		s++;
+	quote = s < end && *s == '"' ? memchr(s + 1, '"', (size_t)(end - s - 1)) : NULL;
+	if (!quote || quote + 1 >= end || quote[1] != ']')
+		return config_fail(p, p->line, -EINVAL, "expected [vm \"NAME\"]");
+	s++;
+
+	/* A copy one byte longer than allowed is enough for vm_name_check to say "too long". */
+	n = MIN((size_t)(quote - s), sizeof(name) - 1);
+	memcpy(name, s, n);
+	name[n] = '\0';
+	r = vm_name_check(name, &name_diag);
+	if (r < 0)
+		return config_fail(p, p->line, r, "%s", name_diag.msg);
+
+	for (size_t i = 0; i < p->config.n_vms; i++)
+		if (strcmp(p->config.vms[i].name, name) == 0)
+			return config_fail(p, p->line, -EINVAL,
+					   "section [vm \"%s\"] given twice (first on line %u)",
+					   name, p->vm_line[i]);
+	if (p->config.n_vms >= RING_VMS_MAX)
+		return config_fail(p, p->line, -E2BIG, "more than %d [vm] sections", RING_VMS_MAX);
+
+	p->vm_line[p->config.n_vms] = p->line;
+	p->vm = &p->config.vms[p->config.n_vms++];
+	memcpy(p->vm->name, name, n + 1);
+	p->section = SECTION_VM;
+	*ret_after = quote + 2;
+	return 0;
+}
+
+/* Parses a line that starts with '[' and makes it the current section. */
+static int config_open_section(struct config_parser *p, const char *s, size_t len)
+{
+	const char *end = s + len, *after, *rbracket;
+	size_t name_len;
+	int r;
+
+	p->seen_keys = 0;
+	p->vm = NULL;
+	s++;
+	if (end - s >= 3 && memcmp(s, "vm", 2) == 0 &&
+	    (is_blank(s[2]) || s[2] == '"' || s[2] == ']')) {
+		r = config_open_vm(p, s + 2, end, &after);
+		if (r < 0)
+			return r;
+	} else {
+		rbracket = memchr(s, ']', (size_t)(end - s));
+		if (!rbracket)
+			return config_fail(p, p->line, -EINVAL, "section header without ']'");
+		name_len = (size_t)(rbracket - s);
+		p->section = SECTION_NONE;
+		for (size_t i = SECTION_NONE + 1; i < ARRAY_SIZE(config_section_names); i++)
+			if (i != SECTION_VM && strlen(config_section_names[i]) == name_len &&
+			    memcmp(config_section_names[i], s, name_len) == 0)
+				p->section = (enum config_section)i;
+		if (p->section == SECTION_NONE)
+			return config_fail(p, p->line, -EINVAL, "unknown section [%.*s]",
+					   (int)name_len, s);
+		if (p->seen_sections & (1U << p->section))
+			return config_fail(p, p->line, -EINVAL, "section [%s] given twice",
+					   config_section_names[p->section]);
+		p->seen_sections |= 1U << p->section;
+		after = rbracket + 1;
+	}
+
+	while (after < end && is_blank(*after))
+		after++;
+	if (after < end && *after != ';' && *after != '#')
+		return config_fail(p, p->line, -EINVAL, "unexpected text after section header");
+	return 0;
+}
+
+/* fgets()-like reader for inih: hands it one whole line per call. */
+static char *config_read_line(char *buf, int size, void *userdata)
+{
+	struct config_parser *p = userdata;
+	const char *s, *nl;
+	size_t len, max = size > 3 ? (size_t)size - 3 : 0; /* room for "\r\n\0", as inih says */
+
+	/* inih reports a line it cannot parse only at the very end: catch it here. */
+	if (p->want_handler && !p->handled)
+		config_fail(p, p->line, -EINVAL, "expected 'key = value'");
+	if (p->error || p->pos >= p->len)
+		return NULL;
+
+	s = p->text + p->pos;
+	nl = memchr(s, '\n', p->len - p->pos);
+	len = nl ? (size_t)(nl - s) : p->len - p->pos;
+	p->pos += len + (nl != NULL);
+	p->line++;
+	p->want_handler = p->handled = false;
+
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (len > max) {
+		config_fail(p, p->line, -EINVAL, "line longer than %zu bytes", max);
+		return NULL;
+	}
+	if (p->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			config_fail(p, p->line, -EINVAL, "control character 0x%02x", c);
+			return NULL;
+		}
+	}
+	while (len > 0 && is_blank(*s)) {
+		s++;
+		len--;
+	}
+
+	if (len > 0 && s[0] == '[') {
+		if (config_open_section(p, s, len) < 0)
+			return NULL;
+	} else
+		p->want_handler = len > 0 && s[0] != ';' && s[0] != '#';
+
+	memcpy(buf, s, len);
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+	return buf;
+}
+
+/* Writes the section as written in the file ("hotkeys", "vm \"x\"") into buf. */
+static const char *config_section_label(const struct config_parser *p, char *buf, size_t size)
+{
+	if (p->section == SECTION_VM)
+		snprintf(buf, size, "vm \"%s\"", p->vm->name);
+	else
+		snprintf(buf, size, "%s", config_section_names[p->section]);
+	return buf;
+}
+
+static int config_parse_timeout(const char *value, unsigned *ret)
+{
+	unsigned v = 0;
+
+	if (!*value)
+		return -EINVAL;
+	for (const char *c = value; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*c - '0');
+		if (v > CONFIG_TIMEOUT_MAX_SEC)
+			return -ERANGE;
+	}
+	if (v == 0)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+static int config_set(struct config_parser *p, const struct config_key *key, const char *value)
+{
+	void *field = (char *)(key->section == SECTION_VM ? (void *)p->vm : (void *)&p->config) +
+		      key->offset;
+	struct diag kd;
+	int r;
+
+	switch (key->type) {
+	case TYPE_HOTKEY:
+	case TYPE_HOTKEY_OR_NONE:
+		if (!*value) {
+			if (key->type == TYPE_HOTKEY)
+				return config_fail(p, p->line, -EINVAL, "'%s' may not be empty",
+						   key->name);
+			*(struct keyset *)field = (struct keyset){0};
+			return 0;
+		}
+		r = keyset_parse(value, strlen(value), field, &kd);
+		if (r < 0)
+			return config_fail(p, p->line, r, "bad '%s': %s", key->name, kd.msg);
+		return 0;
+	case TYPE_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+		    strcmp(value, "1") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+			 strcmp(value, "0") == 0)
+			*(bool *)field = false;
+		else
+			return config_fail(p, p->line, -EINVAL,
+					   "bad '%s': '%s' is not yes, no, true, false, 1 or 0",
+					   key->name, value);
+		return 0;
+	case TYPE_TIMEOUT:
+		r = config_parse_timeout(value, field);
+		if (r < 0)
+			return config_fail(p, p->line, r,
+					   "bad '%s': '%s' is not a number of seconds, 1 to %d",
+					   key->name, value, CONFIG_TIMEOUT_MAX_SEC);
+		return 0;
+	}
+	return config_fail(p, p->line, -EINVAL, "internal error: key '%s'", key->name);
+}
+
+static int config_handle_key(struct config_parser *p, const char *name, const char *value)
+{
+	char label[VM_NAME_MAX + 8];
+
+	p->handled = true;
+	if (p->error)
+		return p->error;
+	if (!value)
+		return config_fail(p, p->line, -EINVAL, "expected 'key = value'");
+	if (p->section == SECTION_NONE)
+		return config_fail(p, p->line, -EINVAL, "key '%s' before any [section]", name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		const struct config_key *key = &config_keys[i];
+
+		if (key->section != p->section || strcmp(key->name, name) != 0)
+			continue;
+		if (p->seen_keys & (1U << i))
+			return config_fail(p, p->line, -EINVAL, "key '%s' given twice in [%s]",
+					   name, config_section_label(p, label, sizeof(label)));
+		p->seen_keys |= 1U << i;
+		if (p->section == SECTION_VM)
+			p->vm_hotkey_line[p->vm - p->config.vms] = p->line;
+		else
+			p->key_line[i] = p->line;
+		return config_set(p, key, value);
+	}
+	return config_fail(p, p->line, -EINVAL, "unknown key '%s' in [%s]", name,
+			   config_section_label(p, label, sizeof(label)));
+}
+
+#if INI_HANDLER_LINENO
+static int config_ini_handler(void *userdata, _unused_ const char *section, const char *name,
+			      const char *value, _unused_ int lineno)
+#else
+static int config_ini_handler(void *userdata, _unused_ const char *section, const char *name,
+			      const char *value)
+#endif
+{
+	/* The section comes from our own header parser: inih's copy may be truncated. */
+	return config_handle_key(userdata, name, value) < 0 ? 0 : 1;
+}
+
+struct config_hotkey_use {
+	const struct keyset *set;
+	unsigned line; /* 0: the default */
+	char what[VM_NAME_MAX + 32];
+};
+
+/* One key combination may serve one purpose only: refuse ambiguous configs. */
+static int config_check_conflicts(struct config_parser *p)
+{
+	struct config_hotkey_use uses[3 + RING_VMS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		const struct config_key *key = &config_keys[i];
+
+		if (key->section != SECTION_HOTKEYS)
+			continue;
+		uses[n].set = (const struct keyset *)((const char *)&p->config + key->offset);
+		uses[n].line = p->key_line[i];
+		snprintf(uses[n].what, sizeof(uses[n].what), "'%s'", key->name);
+		n++;
+	}
+	for (size_t i = 0; i < p->config.n_vms; i++) {
+		uses[n].set = &p->config.vms[i].hotkey;
+		uses[n].line = p->vm_hotkey_line[i];
+		snprintf(uses[n].what, sizeof(uses[n].what), "the hotkey of [vm \"%s\"]",
+			 p->config.vms[i].name);
+		n++;
+	}
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			const struct config_hotkey_use *a = &uses[i], *b = &uses[j];
+
+			if (a->set->n == 0 || !keyset_equal(a->set, b->set))
+				continue;
+			if (a->line > b->line) {
+				const struct config_hotkey_use *t = a;
+				a = b;
+				b = t;
+			}
+			return config_fail(p, b->line, -EINVAL, "%s is the same as %s%s", b->what,
+					   a->what, a->line ? "" : " (default)");
+		}
+	return 0;
+}
+
+static int config_parse_buffer(const char *text, size_t len, const char *file,
+			       struct config *ret, struct diag *diag)
+{
+	struct config_parser p = {
+		.file = file,
+		.text = text,
+		.len = len,
+		.diag = diag,
+	};
+	int r;
+
+	if (len > CONFIG_FILE_MAX)
+		return diag_set(diag, -EFBIG, "%s: larger than %d bytes", file, CONFIG_FILE_MAX);
+	config_defaults(&p.config);
+
+	r = ini_parse_stream(config_read_line, &p, config_ini_handler, &p);
+	if (p.error)
+		return p.error;
+	if (r > 0)
+		return config_fail(&p, (unsigned)r, -EINVAL, "syntax error");
+	if (r < 0)
+		return diag_set(diag, -ENOMEM, "%s: out of memory", file);
+
+	r = config_check_conflicts(&p);
+	if (r < 0)
+		return r;
+	*ret = p.config;
+	return 0;
+}
+
+int config_parse_string(const char *text, const char *name, struct config *ret, struct diag *diag)
+{
+	return config_parse_buffer(text, strlen(text), name, ret, diag);
+}
+
+int config_load(const char *path, bool missing_ok, struct config *ret, struct diag *diag)
+{
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT && missing_ok) {
+			config_defaults(ret);
+			return 0;
+		}
+		return diag_set(diag, r, "%s: %s", path, strerror(-r));
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		return diag_set(diag, r, "%s: %s", path, strerror(-r));
+	}
+	if (!S_ISREG(st.st_mode))
+		return diag_set(diag, -EINVAL, "%s: not a regular file", path);
+
+	/* One byte more than allowed tells a file that is too large. */
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf)
+		return diag_set(diag, -ENOMEM, "%s: out of memory", path);
+	while (len <= CONFIG_FILE_MAX) {
+		ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			return diag_set(diag, r, "%s: %s", path, strerror(-r));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return config_parse_buffer(buf, len, path, ret, diag);
+}
+
+const struct config_vm *config_find_vm(const struct config *config, const char *vm)
+{
+	if (!vm)
+		return NULL;
+	for (size_t i = 0; i < config->n_vms; i++)
+		if (strcmp(config->vms[i].name, vm) == 0)
+			return &config->vms[i];
+	return NULL;
+}

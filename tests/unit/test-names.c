@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* VM and device names: what may become a file or unit name. */
+#include <errno.h>
+
+#include "bounds.h"
+#include "names.h"
+#include "test.h"
+
+/* A name of len bytes of 'a'. */
+static const char *name_of_length(size_t len)
+{
+	static char buf[256];
+
+	memset(buf, 'a', len);
+	buf[len] = '\0';
+	return buf;
+}
+
+TEST(vm_valid)
+{
+	static const char *const good[] = {
+		"win10", "a", "Win_10.gaming-vm", "vm:1", "vm@host", "x..y", "a-", "a.",
+		"(parens)", "~tilde", "\"quoted\"",
+	};
+	struct diag diag;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (vm_name_check(good[i], &diag) != 0)
+			TEST_FAIL("'%s' refused: %s", good[i], diag.msg);
+	ASSERT_EQ(vm_name_check(name_of_length(VM_NAME_MAX), &diag), 0);
+}
+
+TEST(vm_empty)
+{
+	struct diag diag;
+
+	ASSERT_EQ(vm_name_check("", &diag), -EINVAL);
+	ASSERT_CONTAINS(diag.msg, "empty VM name");
+}
+
+TEST(vm_too_long)
+{
+	struct diag diag;
+
+	ASSERT_EQ(vm_name_check(name_of_length(VM_NAME_MAX + 1), &diag), -ENAMETOOLONG);
+	ASSERT_CONTAINS(diag.msg, "VM name longer than 64 bytes");
+}
+
+TEST(vm_dot_names)
+{
+	struct diag diag;
+
+	ASSERT_EQ(vm_name_check(".", &diag), -EINVAL);
+	ASSERT_EQ(vm_name_check("..", &diag), -EINVAL);
+	ASSERT_STREQ(diag.msg, "..: VM name may not start with '.'");
+	ASSERT_EQ(vm_name_check(".hidden", &diag), -EINVAL);
+}
+
+TEST(vm_leading_dash)
+{
+	struct diag diag;
+
+	ASSERT_EQ(vm_name_check("-rf", &diag), -EINVAL);
+	ASSERT_STREQ(diag.msg, "-rf: VM name may not start with '-'");
+}
+
+TEST(vm_forbidden_characters)
+{
+	static const struct {
+		const char *name;
+		unsigned char bad;
+	} cases[] = {
+		{"a/b", '/'},    {"../x", '.'},   {"a=b", '='},    {"a,b", ','},
+		{"a\\b", '\\'},  {"a b", ' '},    {"a\tb", '\t'},  {"a\nb", '\n'},
+		{"a\x1b[", 0x1b}, {"a\x7f", 0x7f}, {"caf\xc3\xa9", 0xc3},
+	};
+	struct diag diag;
+	char expect[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (vm_name_check(cases[i].name, &diag) != -EINVAL)
+			TEST_FAIL("'%s' accepted", cases[i].name);
+		if (cases[i].bad == '.')
+			continue; /* refused for its leading '.' */
+		snprintf(expect, sizeof(expect), "forbidden character 0x%02x", cases[i].bad);
+		ASSERT_CONTAINS(diag.msg, expect);
+	}
+}
+
+TEST(vm_message_is_printable)
+{
+	struct diag diag;
+
+	/* The name is hostile: it is quoted with '?' for bytes a terminal would act on. */
+	ASSERT_EQ(vm_name_check("a\x1b]0;x\x07", &diag), -EINVAL);
+	ASSERT_STREQ(diag.msg, "a?]0;x?: VM name has a forbidden character 0x1b at byte 1");
+}
+
+TEST(vm_diag_may_be_null)
+{
+	ASSERT_EQ(vm_name_check("a/b", NULL), -EINVAL);
+}
+
+TEST(device_valid)
+{
+	static const char *const good[] = {
+		"usb-Logitech_USB_Receiver-if02-event-mouse",
+		"usb-046d_C52B-event-kbd",
+		"platform-i8042-serio-0-event-kbd",
+		"usb-Razer_Razer_BlackWidow_Chroma-if01-event-kbd",
+	};
+	struct diag diag;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (device_name_check(good[i], good[i], &diag) != 0)
+			TEST_FAIL("'%s' refused: %s", good[i], diag.msg);
+	ASSERT_EQ(device_name_check(name_of_length(DEVICE_NAME_MAX), "x", &diag), 0);
+}
+
+TEST(device_too_long)
+{
+	struct diag diag;
+
+	ASSERT_EQ(device_name_check(name_of_length(DEVICE_NAME_MAX + 1), "src", &diag),
+		  -ENAMETOOLONG);
+	ASSERT_STREQ(diag.msg, "src: device name longer than 190 bytes");
+}
+
+TEST(device_bad)
+{
+	static const char *const bad[] = {
+		"", ".", "..", "../../../etc/shadow", "-event-kbd", "a/b", "a b", "a=b", "a,b",
+		"a\\b", "a\x01", "a\x7f",
+	};
+	struct diag diag;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (device_name_check(bad[i], "x", &diag) != -EINVAL)
+			TEST_FAIL("'%s' accepted", bad[i]);
+}
+
+TEST(device_message_names_source)
+{
+	struct diag diag;
+
+	ASSERT_EQ(device_name_check("a/b", "/dev/input/by-id/win10-a/b", &diag), -EINVAL);
+	ASSERT_STREQ(diag.msg, "/dev/input/by-id/win10-a/b: "
+			       "device name has a forbidden character 0x2f at byte 1");
+}
+
+TEST_MAIN()
