@@ -1,1 +1,10 @@
-# domain
+# domain: the libvirt domain XML parser (common/domain-xml.c).
+check_PROGRAMS += test-domain-xml
+TESTS += test-domain-xml
+test_domain_xml_SOURCES = tests/unit/test-domain-xml.c tests/test.h
+test_domain_xml_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBXML_CFLAGS) $(LIBEVDEV_CFLAGS) \
+	-DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/unit/data"'
+test_domain_xml_LDADD = $(VKCOMMON_LIBS)
+EXTRA_DIST += \
+	tests/unit/data/domain-ours.xml \
+	tests/unit/data/domain-not-ours.xml
