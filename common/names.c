@@ -23,7 +23,8 @@ static int name_check(const char *name, size_t max, const char *kind, const char
 	const char *bad;
 
 	if (len == 0)
-		return diag_set(diag, -EINVAL, "empty %s", kind);
+		return what[0] ? diag_set(diag, -EINVAL, "%s: empty %s", what, kind)
+			       : diag_set(diag, -EINVAL, "empty %s", kind);
 	if (len > max)
 		return diag_set(diag, -ENAMETOOLONG, "%s: %s longer than %zu bytes", what, kind,
 				max);

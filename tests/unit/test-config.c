@@ -364,7 +364,7 @@ TEST(vm_bad_names)
 	ASSERT_FAILS("[vm \"-x\"]\n", -EINVAL, "t.conf:1: -x: VM name may not start with '-'");
 	ASSERT_FAILS("[vm \"a b\"]\n", -EINVAL,
 		     "t.conf:1: a b: VM name has a forbidden character 0x20 at byte 1");
-	ASSERT_FAILS("[vm \"\"]\n", -EINVAL, "t.conf:1: : empty VM name");
+	ASSERT_FAILS("[vm \"\"]\n", -EINVAL, "t.conf:1: empty VM name");
 }
 
 TEST(vm_bad_headers)
