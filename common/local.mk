@@ -7,10 +7,11 @@ libvkcommon_a_SOURCES = \
 	common/diag.c common/diag.h \
 	common/names.c common/names.h \
 	common/keyset.c common/keyset.h \
-	common/config.c common/config.h \
+	common/settings.c common/settings.h \
 	common/domain-xml.c common/domain-xml.h \
 	common/hotkey.c common/hotkey.h \
 	common/ring.c common/ring.h \
 	common/focus-file.c common/focus-file.h \
-	common/unit.c common/unit.h
+	common/unit.c common/unit.h \
+	common/status-file.c common/status-file.h
 VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS) $(LIBSYSTEMD_LIBS)

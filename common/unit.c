@@ -1,1 +1,635 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Starting and stopping vfio-kvm-<vm>.service over org.freedesktop.systemd1,
+ * the way systemd-run does it: subscribe to JobRemoved first, then queue the
+ * job, then wait for the signal that names our job.
+ *
+ * D-Bus signatures used (org.freedesktop.systemd1(5)):
+ *   StartTransientUnit(s name, s mode, a(sv) properties, a(sa(sv)) aux) -> o job
+ *   StopUnit(s name, s mode) -> o job;  GetUnit(s name) -> o unit
+ *   ResetFailedUnit(s name);  signal JobRemoved(u id, o job, s unit, s result)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ring.h"
+#include "unit.h"
+
+#define SD_SERVICE "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER SD_SERVICE ".Manager"
+#define SD_UNIT_PREFIX SD_PATH "/unit"
+#define USEC_PER_SEC 1000000ULL
+
+
+static bool unit_char_keep(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == ':' || c == '_' || c == '.';
+}
+
+int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t room = UNIT_NAME_BUF - sizeof(UNIT_NAME_SUFFIX); /* keeps suffix + NUL */
+	char name[UNIT_NAME_BUF];
+	size_t n = strlen(UNIT_NAME_PREFIX);
+
+	memcpy(name, UNIT_NAME_PREFIX, n);
+	for (const char *p = vm; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool keep = unit_char_keep(c) && !(c == '.' && p == vm);
+
+		if (n + (keep ? 1 : 4) > room)
+			return diag_set(diag, -ENAMETOOLONG,
+					"VM name '%.*s': its unit name would be longer than %d bytes",
+					VM_NAME_MAX, vm, UNIT_NAME_BUF - 1);
+		if (keep) {
+			name[n++] = (char)c;
+		} else {
+			name[n++] = '\\';
+			name[n++] = 'x';
+			name[n++] = hex[c >> 4];
+			name[n++] = hex[c & 15];
+		}
+	}
+	memcpy(name + n, UNIT_NAME_SUFFIX, sizeof(UNIT_NAME_SUFFIX));
+	n += sizeof(UNIT_NAME_SUFFIX) - 1;
+	if (n + 1 > size) {
+		if (size > 0)
+			buf[0] = '\0';
+		return -ENOBUFS;
+	}
+	memcpy(buf, name, n + 1);
+	return (int)n;
+}
+
+char **unit_strv_free(char **strv)
+{
+	if (!strv)
+		return NULL;
+	for (char **s = strv; *s; s++)
+		free(*s);
+	free(strv);
+	return NULL;
+}
+
+/* Appends one formatted string to v (sized UNIT_ARGV_MAX + 1, NULL-filled). */
+_printf_(3, 4) static int argv_add(char **v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	if (*n >= UNIT_ARGV_MAX)
+		return -E2BIG;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	v[(*n)++] = s;
+	return 0;
+}
+
+static int argv_add_hotkey(char **v, size_t *n, const char *action, const struct keyset *set,
+			   struct diag *diag)
+{
+	char text[KEYSET_TEXT_MAX];
+
+	if (set->n == 0)
+		return 0;
+	if (keyset_format(set, text, sizeof(text)) < 0)
+		return diag_set(diag, -EINVAL, "hotkey '%s' cannot be written out", action);
+	if (argv_add(v, n, "--hotkey") < 0 || argv_add(v, n, "%s=%s", action, text) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int argv_add_device(char **v, size_t *n, const struct domain *domain,
+			   const struct domain_source *source, struct diag *diag)
+{
+	char phys[VK_PATH_MAX], clone[VK_PATH_MAX], toggle[KEYSET_TEXT_MAX] = "";
+
+	if (domain_source_physical_path(source, phys, sizeof(phys)) < 0 ||
+	    domain_source_clone_path(domain, source, clone, sizeof(clone)) < 0)
+		return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long", domain->name,
+				source->device);
+	if (source->kind != SOURCE_PASSTHROUGH && source->grab_toggle.n > 0 &&
+	    keyset_format(&source->grab_toggle, toggle, sizeof(toggle)) < 0)
+		return diag_set(diag, -EINVAL, "%s: device '%s': grab toggle cannot be written out",
+				domain->name, source->device);
+	if (argv_add(v, n, "--device") < 0 ||
+	    argv_add(v, n, "%s=%s%s%s", phys, clone, toggle[0] ? ",toggle=" : "", toggle) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
+		     bool focus, char ***ret_argv, struct diag *diag)
+{
+	_cleanup_(unit_strv_freep) char **v = calloc(UNIT_ARGV_MAX + 1, sizeof(char *));
+	const struct config_vm *vm_config;
+	const struct keyset *direct = NULL;
+	size_t n = 0;
+	int r;
+
+	r = unit_check_name(domain->name, diag);
+	if (r < 0)
+		return r;
+	if (!v)
+		return -ENOMEM;
+	if (argv_add(v, &n, "%s", helper) < 0 || argv_add(v, &n, "--vm") < 0 ||
+	    argv_add(v, &n, "%s", domain->name) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < domain->n_sources; i++) {
+		r = argv_add_device(v, &n, domain, &domain->sources[i], diag);
+		if (r < 0)
+			return r;
+	}
+	if (focus && argv_add(v, &n, "--focus") < 0)
+		return -ENOMEM;
+	/* The helpers decide the cycle themselves; they must all agree with the config. */
+	if (!config->include_host && argv_add(v, &n, "--no-host") < 0)
+		return -ENOMEM;
+
+	/* The XML's metadata wins over the config's [vm "NAME"] hotkey. */
+	vm_config = config_find_vm(config, domain->name);
+	if (domain->hotkey.n > 0)
+		direct = &domain->hotkey;
+	else if (vm_config && vm_config->hotkey.n > 0)
+		direct = &vm_config->hotkey;
+
+	r = argv_add_hotkey(v, &n, "cycle", &config->cycle, diag);
+	if (r >= 0)
+		r = argv_add_hotkey(v, &n, "host", &config->host, diag);
+	if (r >= 0)
+		r = argv_add_hotkey(v, &n, "release", &config->release, diag);
+	if (r >= 0 && direct)
+		r = argv_add_hotkey(v, &n, "direct", direct, diag);
+	if (r < 0)
+		return r;
+
+	*ret_argv = TAKE_PTR(v);
+	return 0;
+}
+
+int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
+		     struct diag *diag)
+{
+	_cleanup_(freep) char *xml = malloc(DOMAIN_XML_MAX + 1);
+	struct diag parse_diag = {};
+	struct domain domain;
+	size_t len = 0;
+	const char *who = vm ? vm : what;
+	int r;
+
+	if (!xml)
+		return diag_set(diag, -ENOMEM, "%s: out of memory", who);
+	/* One byte more than allowed tells "exactly the limit" from "too much". */
+	while (len < DOMAIN_XML_MAX + 1) {
+		ssize_t n = read(fd, xml + len, DOMAIN_XML_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return diag_set(diag, -errno, "%s: reading the domain XML from %s: %s", who,
+					what, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > DOMAIN_XML_MAX)
+		return diag_set(diag, -EFBIG, "%s: the domain XML from %s is larger than %d bytes",
+				who, what, DOMAIN_XML_MAX);
+
+	r = domain_xml_parse(xml, len, &domain, &parse_diag);
+	if (r < 0) {
+		size_t n = strlen(who);
+		/* The parser names the VM when it got that far; say it in any case. */
+		if (strncmp(parse_diag.msg, who, n) == 0 && parse_diag.msg[n] == ':')
+			return diag_set(diag, r, "%s", parse_diag.msg);
+		return diag_set(diag, r, "%s: %s", who, parse_diag.msg);
+	}
+	if (vm && strcmp(domain.name, vm) != 0) {
+		char shown[VM_NAME_MAX + 1];
+		size_t i;
+		/* Not validated when the domain has no sources of ours: print it tamed. */
+		for (i = 0; domain.name[i] && i < VM_NAME_MAX; i++)
+			shown[i] = domain.name[i] > 0x20 && domain.name[i] < 0x7f ? domain.name[i] : '?';
+		shown[i] = '\0';
+		return diag_set(diag, -EINVAL, "%s: the domain XML from %s is for '%s'", vm, what,
+				shown);
+	}
+	*ret = domain;
+	return 0;
+}
+
+int unit_check_name(const char *vm, struct diag *diag)
+{
+	if (strcmp(vm, RING_HOST) == 0)
+		return diag_set(diag, -EINVAL,
+				"%s: a VM may not be named '%s': the name stands for the host "
+				"as a focus target; rename the VM",
+				vm, RING_HOST);
+	return 0;
+}
+
+int unit_check_sources(const struct domain *domain, struct diag *diag)
+{
+	char path[VK_PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = unit_check_name(domain->name, diag);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < domain->n_sources; i++) {
+		if (domain_source_physical_path(&domain->sources[i], path, sizeof(path)) < 0)
+			return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long",
+					domain->name, domain->sources[i].device);
+		if (stat(path, &st) < 0) {
+			r = -errno;
+			if (r == -ENOENT)
+				return diag_set(diag, r, "%s: %s does not exist", domain->name, path);
+			return diag_set(diag, r, "%s: '%s': %s", domain->name, path, strerror(-r));
+		}
+		if (!S_ISCHR(st.st_mode))
+			return diag_set(diag, -ENODEV, "%s: %s is not an input device", domain->name,
+					path);
+	}
+	return 0;
+}
+
+/* ExecStart: one (path, argv, ignore-failure) entry; argv[0] is the helper itself. */
+static int append_exec_start(sd_bus_message *m, char **argv)
+{
+	int r;
+
+	r = sd_bus_message_open_container(m, 'r', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "ExecStart");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(sasb)");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'r', "sasb");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", argv[0]);
+	if (r >= 0)
+		r = sd_bus_message_append_strv(m, argv);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "b", 0);
+	for (int i = 0; i < 4 && r >= 0; i++)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
+int unit_append_properties(sd_bus_message *m, const struct unit_request *req, struct diag *diag)
+{
+	const struct domain *domain = req->domain;
+	_cleanup_(unit_strv_freep) char **argv = NULL;
+	char description[64 + VM_NAME_MAX];
+	int r;
+
+	r = unit_helper_argv(req->helper, domain, req->config, req->focus, &argv, diag);
+	if (r < 0)
+		return r;
+	snprintf(description, sizeof(description), "vfio-kvm input devices of VM %s", domain->name);
+
+	/*
+	 * Type=notify: the start job ends when the helper sends READY=1 (all clones
+	 * exist). The fd store keeps the clones across a helper crash; a crash
+	 * (signal, core dump, watchdog) restarts it, a clean error exit does not, so
+	 * a start that fails says why at once instead of looping into the start
+	 * limit. inactive-or-failed: a failed unit never blocks the next start.
+	 * AddRef keeps the unit loaded until we disconnect, so a failure's Result
+	 * can still be read. stdout/stderr: systemd's defaults (journal).
+	 */
+	r = sd_bus_message_append(
+		m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description,
+		"Type", "s", "notify", "NotifyAccess", "s", "main", "CollectMode", "s",
+		"inactive-or-failed", "AddRef", "b", 1, "TimeoutStartUSec", "t",
+		(uint64_t)req->config->start_timeout_sec * USEC_PER_SEC, "TimeoutStopUSec", "t",
+		(uint64_t)req->config->stop_timeout_sec * USEC_PER_SEC, "Restart", "s",
+		"on-abnormal", "FileDescriptorStoreMax", "u", (uint32_t)(2 * DOMAIN_SOURCES_MAX));
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot build the unit's properties: %s", domain->name,
+				strerror(-r));
+
+	/*
+	 * Sandbox: the helper needs /dev/uinput, input event nodes, /run/vfio-kvm,
+	 * its cache and the system bus (an AF_UNIX socket), nothing else.
+	 */
+	r = sd_bus_message_append(
+		m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "DevicePolicy",
+		"s", "closed", "DeviceAllow", "a(ss)", 2, "/dev/uinput", "rw", "char-input", "rw",
+		"NoNewPrivileges", "b", 1, "ProtectSystem", "s", "strict", "ReadWritePaths", "as", 1,
+		"-" RUN_DIR, "StateDirectory", "as", 1, "vfio-kvm", "ProtectHome", "s", "yes",
+		"PrivateTmp", "b", 1, "PrivateNetwork", "b", 1, "RestrictAddressFamilies", "(bas)",
+		1, 1, "AF_UNIX", "ProtectKernelTunables", "b", 1, "ProtectKernelModules", "b", 1,
+		"ProtectControlGroups", "b", 1, "LockPersonality", "b", 1, "MemoryDenyWriteExecute",
+		"b", 1, "RestrictSUIDSGID", "b", 1);
+	if (r >= 0)
+		r = append_exec_start(m, argv);
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot build the unit's properties: %s", domain->name,
+				strerror(-r));
+	return 0;
+}
+
+/* Waiting for one job: JobRemoved's job path is compared with ours. */
+struct unit_job {
+	char *path;       /* set once the method call returned it */
+	bool done;
+	char result[32];  /* "done", "failed", "canceled", "timeout", "dependency", … */
+};
+
+static int unit_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct unit_job *job = userdata;
+	const char *path, *unit, *result;
+	uint32_t id;
+
+	if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+		return 0;
+	if (job->path && strcmp(job->path, path) == 0) {
+		snprintf(job->result, sizeof(job->result), "%s", result);
+		job->done = true;
+	}
+	return 0;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Dispatches bus messages until job is done or deadline (CLOCK_MONOTONIC, µs) passes. */
+static int unit_job_wait(sd_bus *bus, struct unit_job *job, uint64_t deadline)
+{
+	int r;
+
+	for (;;) {
+		uint64_t now;
+
+		if (job->done)
+			return 0;
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		now = now_usec();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		r = sd_bus_wait(bus, deadline - now);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+}
+
+/* Reads the job path out of a StartTransientUnit/StopUnit reply into job. */
+static int unit_job_take(struct unit_job *job, sd_bus_message *reply)
+{
+	const char *path;
+	int r;
+
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r < 0)
+		return r;
+	job->path = strdup(path);
+	return job->path ? 0 : -ENOMEM;
+}
+
+static int unit_property_string(sd_bus *bus, const char *unit, const char *interface,
+				const char *property, char **ret)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(freep) char *path = NULL;
+	int r;
+
+	r = sd_bus_path_encode(SD_UNIT_PREFIX, unit, &path);
+	if (r < 0)
+		return r;
+	return sd_bus_get_property_string(bus, SD_SERVICE, path, interface, property, &error, ret);
+}
+
+/* ActiveState of a loaded unit; -ENOENT when systemd has no such unit loaded. */
+static int unit_active_state(sd_bus *bus, const char *unit, char **ret, struct diag *diag)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *path;
+	int r;
+
+	r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "GetUnit", &error, &reply, "s",
+			       unit);
+	if (r < 0) {
+		if (sd_bus_error_has_name(&error, SD_SERVICE ".NoSuchUnit"))
+			return -ENOENT;
+		return diag_set(diag, r, "%s: cannot look up: %s", unit,
+				error.message ? error.message : strerror(-r));
+	}
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r >= 0)
+		r = sd_bus_get_property_string(bus, SD_SERVICE, path, SD_SERVICE ".Unit",
+					       "ActiveState", &error, ret);
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot read its state: %s", unit,
+				error.message ? error.message : strerror(-r));
+	return 0;
+}
+
+static bool state_is_running(const char *state)
+{
+	return strcmp(state, "active") == 0 || strcmp(state, "activating") == 0 ||
+	       strcmp(state, "reloading") == 0;
+}
+
+int unit_is_active(sd_bus *bus, const char *vm, struct diag *diag)
+{
+	_cleanup_(freep) char *state = NULL;
+	char unit[UNIT_NAME_BUF];
+	int r;
+
+	r = unit_name_from_vm(vm, unit, sizeof(unit), diag);
+	if (r < 0)
+		return r;
+	r = unit_active_state(bus, unit, &state, diag);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return state_is_running(state);
+}
+
+static int unit_call_start(sd_bus *bus, const struct unit_request *req, const char *unit,
+			   uint64_t timeout, sd_bus_error *error, sd_bus_message **ret_reply,
+			   struct diag *diag)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, SD_SERVICE, SD_PATH, SD_MANAGER,
+					   "StartTransientUnit");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", unit, "fail");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(sv)");
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot build the start request: %s", req->domain->name,
+				strerror(-r));
+	r = unit_append_properties(m, req, diag);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a(sa(sv))", 0);
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot build the start request: %s", req->domain->name,
+				strerror(-r));
+	r = sd_bus_call(bus, m, timeout, error, ret_reply);
+	if (r < 0 && !sd_bus_error_is_set(error))
+		return diag_set(diag, r, "%s: cannot start %s: %s", req->domain->name, unit,
+				strerror(-r));
+	return r;
+}
+
+/* One line for a start job that did not end in "done". */
+static int unit_start_failed(sd_bus *bus, const char *vm, const char *unit, const char *result,
+			     struct diag *diag)
+{
+	_cleanup_(freep) char *service_result = NULL;
+
+	/* The service's Result says more ("exit-code", "timeout", "signal") than the job's. */
+	if (unit_property_string(bus, unit, SD_SERVICE ".Service", "Result", &service_result) >= 0 &&
+	    service_result[0] && strcmp(service_result, "success") != 0)
+		result = service_result;
+	return diag_set(diag, -EIO, "%s: %s failed to start (%s); see: journalctl -u %s", vm, unit,
+			result, unit);
+}
+
+int unit_start(sd_bus *bus, const struct unit_request *req, struct diag *diag)
+{
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *vm = req->domain->name;
+	struct unit_job job = {};
+	char unit[UNIT_NAME_BUF];
+	uint64_t timeout, deadline;
+	int r;
+
+	r = unit_name_from_vm(vm, unit, sizeof(unit), diag);
+	if (r < 0)
+		return r;
+	timeout = (uint64_t)req->config->start_timeout_sec * USEC_PER_SEC + UNIT_WAIT_SLACK_USEC;
+	deadline = now_usec() + timeout;
+
+	/* Before the job exists, so its JobRemoved cannot slip past us. */
+	r = sd_bus_match_signal(bus, &slot, SD_SERVICE, SD_PATH, SD_MANAGER, "JobRemoved",
+				unit_job_removed, &job);
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot watch systemd's jobs: %s", vm, strerror(-r));
+
+	for (int attempt = 0;; attempt++) {
+		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+		_cleanup_(freep) char *state = NULL;
+
+		r = unit_call_start(bus, req, unit, timeout, &error, &reply, diag);
+		if (r >= 0)
+			break;
+		if (!sd_bus_error_is_set(&error))
+			return r;  /* diag set by unit_call_start() */
+		if (!sd_bus_error_has_name(&error, SD_SERVICE ".UnitExists"))
+			return diag_set(diag, r, "%s: cannot start %s: %s", vm, unit,
+					error.message ? error.message : error.name);
+
+		/* Loaded already: running (ours to keep), or failed (reset it, retry once). */
+		r = unit_active_state(bus, unit, &state, diag);
+		if (r == -ENOENT && attempt == 0)
+			continue;  /* collected meanwhile */
+		if (r < 0)
+			return r == -ENOENT ? diag_set(diag, -EBUSY, "%s: %s cannot be started",
+						       vm, unit) :
+					      r;
+		if (state_is_running(state))
+			return diag_set(diag, -EEXIST, "%s: %s is already running", vm, unit);
+		if (strcmp(state, "failed") != 0 || attempt > 0)
+			return diag_set(diag, -EBUSY, "%s: %s is %s; try again when it is inactive",
+					vm, unit, state);
+		sd_bus_error_free(&error);
+		r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "ResetFailedUnit",
+				       &error, NULL, "s", unit);
+		if (r < 0)
+			return diag_set(diag, r, "%s: cannot reset failed %s: %s", vm, unit,
+					error.message ? error.message : strerror(-r));
+	}
+
+	r = unit_job_take(&job, reply);
+	if (r >= 0)
+		r = unit_job_wait(bus, &job, deadline);
+	if (r == -ETIMEDOUT) {
+		/* Do not leave a half-started unit behind; do not wait for the stop either. */
+		(void)sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "StopUnit", NULL,
+					 NULL, "ss", unit, "replace");
+		r = diag_set(diag, r, "%s: %s did not start within %u s; see: journalctl -u %s", vm,
+			     unit, req->config->start_timeout_sec, unit);
+	} else if (r < 0) {
+		r = diag_set(diag, r, "%s: lost systemd while starting %s: %s", vm, unit,
+			     strerror(-r));
+	} else if (strcmp(job.result, "done") != 0) {
+		r = unit_start_failed(bus, vm, unit, job.result, diag);
+	}
+	free(job.path);
+	return r;
+}
+
+int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct unit_job job = {};
+	char unit[UNIT_NAME_BUF];
+	uint64_t deadline = now_usec() + timeout_usec;
+	int r;
+
+	r = unit_name_from_vm(vm, unit, sizeof(unit), diag);
+	if (r < 0)
+		return r;
+	r = sd_bus_match_signal(bus, &slot, SD_SERVICE, SD_PATH, SD_MANAGER, "JobRemoved",
+				unit_job_removed, &job);
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot watch systemd's jobs: %s", vm, strerror(-r));
+	r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "StopUnit", &error, &reply,
+			       "ss", unit, "replace");
+	if (r < 0) {
+		/* Release runs after a failed prepare too: no unit is fine. */
+		if (sd_bus_error_has_name(&error, SD_SERVICE ".NoSuchUnit"))
+			return 0;
+		return diag_set(diag, r, "%s: cannot stop %s: %s", vm, unit,
+				error.message ? error.message : strerror(-r));
+	}
+	r = unit_job_take(&job, reply);
+	if (r >= 0)
+		r = unit_job_wait(bus, &job, deadline);
+	if (r == -ETIMEDOUT)
+		r = diag_set(diag, r, "%s: %s did not stop in time; see: journalctl -u %s", vm, unit,
+			     unit);
+	else if (r < 0)
+		r = diag_set(diag, r, "%s: lost systemd while stopping %s: %s", vm, unit,
+			     strerror(-r));
+	else if (strcmp(job.result, "done") != 0)
+		r = diag_set(diag, -EIO, "%s: stopping %s ended with '%s'; see: journalctl -u %s", vm,
+			     unit, job.result, unit);
+	free(job.path);
+	return r;
+}

@@ -1,2 +1,132 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A VM's transient systemd unit, vfio-kvm-<vm>.service, started and stopped
+ * over the system bus (org.freedesktop.systemd1). The hook and the CLI share
+ * this code; it does not log: failures come back as one line in struct diag.
+ *
+ * The unit runs the helper with everything it needs on its command line
+ * (ExecStart, a(sasb)), so the helper never parses XML. systemd starts it, so
+ * it inherits nothing from the caller (stdout and stderr go to the journal):
+ * libvirt waits for the hook's output pipes to close, and nothing of ours
+ * keeps them open.
+ *
+ * The helper's path is a parameter, never taken from the environment: the hook
+ * runs as root under libvirtd, and callers pass the configure-time path.
+ */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "diag.h"
+#include "domain-xml.h"
+#include "settings.h"
+
+/* systemd refuses unit names of 256 bytes or more; with NUL. */
+#define UNIT_NAME_BUF 256
+#define UNIT_NAME_PREFIX "vfio-kvm-"
+#define UNIT_NAME_SUFFIX ".service"
+
+/* Waits last systemd's own timeout plus this, so systemd's verdict comes first. */
+#define UNIT_WAIT_SLACK_USEC (5ULL * 1000000ULL)
+
+/* Most arguments the helper gets: program, --vm, devices, hotkeys, --focus, --no-host. */
+#define UNIT_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * 4 + 2)
+
+/*
+ * Writes "vfio-kvm-<escaped vm>.service" into buf, escaping vm the way
+ * systemd-escape does: [A-Za-z0-9:_.] stay (except a leading '.'), every other
+ * byte becomes \xNN. vm should have passed vm_name_check().
+ * Returns the length written, -ENAMETOOLONG when the name would be too long
+ * for systemd (diag says so, naming the VM), or -ENOBUFS when size is too
+ * small (buf then holds "").
+ */
+int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag);
+
+/*
+ * Builds the helper's argv (NULL-terminated, argv[0] = helper):
+ *   helper --vm NAME {--device PHYS=CLONE[,toggle=KEYS]}... [--focus] [--no-host]
+ *          --hotkey cycle=KEYS [--hotkey host=KEYS] --hotkey release=KEYS
+ *          [--hotkey direct=KEYS]
+ * toggle= is the grab_toggle of evdev/input-linux sources; the direct hotkey
+ * comes from the XML metadata, else from the config's [vm "NAME"], else none;
+ * a disabled host hotkey is left out; --no-host when the config's
+ * include_host is false (the host is then no stop of the cycle).
+ * On success *ret_argv is a new string vector the caller frees with
+ * unit_strv_free(). Returns 0, -ENOMEM, or -ENAMETOOLONG/-EINVAL with diag
+ * (-EINVAL also for a VM named "host", see unit_check_name()).
+ */
+int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
+		     bool focus, char ***ret_argv, struct diag *diag);
+
+/* Frees a NULL-terminated string vector; accepts NULL; returns NULL. */
+char **unit_strv_free(char **strv);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, unit_strv_free)
+
+/*
+ * Reads a domain XML from fd (at most DOMAIN_XML_MAX bytes: more is -EFBIG),
+ * parses it into *ret and, when vm is not NULL, checks that its <name> is vm.
+ * what names the input in messages ("stdin", a file name). Every diag line
+ * starts with the VM's name ("vm1: …") when vm is given. Does not close fd.
+ * Returns 0 or a negative errno with diag; *ret is untouched on failure.
+ */
+int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
+		     struct diag *diag);
+
+/*
+ * Refuses the VM name "host" (RING_HOST): it names the host as a focus
+ * target, so such a VM could never join the ring. Returns 0, or -EINVAL with
+ * diag "host: a VM may not be named 'host': …".
+ */
+int unit_check_name(const char *vm, struct diag *diag);
+
+/*
+ * Checks the VM's name (unit_check_name()) and that every physical source of
+ * domain exists (stat), so the most common mistakes get the clearest message
+ * before anything talks to systemd: "vm1: /dev/input/by-id/… does not
+ * exist". Returns 0 or a negative errno with diag.
+ */
+int unit_check_sources(const struct domain *domain, struct diag *diag);
+
+struct unit_request {
+	const char *helper;             /* absolute path of the helper */
+	const struct domain *domain;    /* has at least one source */
+	const struct config *config;    /* hotkeys and timeouts */
+	bool focus;                     /* pass --focus: the VM takes focus when it joins */
+};
+
+/*
+ * Appends StartTransientUnit's properties array, a(sv), for req to m (a
+ * method call being built). Exposed so tests can check what goes on the
+ * wire. Returns 0 or a negative errno with diag.
+ */
+int unit_append_properties(sd_bus_message *m, const struct unit_request *req, struct diag *diag);
+
+/*
+ * Starts the VM's unit and waits until its start job finished: the helper
+ * sent READY=1 (0) or the unit failed or the wait timed out (negative errno,
+ * diag: "vm1: vfio-kvm-vm1.service failed to start (exit-code); see:
+ * journalctl -u vfio-kvm-vm1.service"). Callers check the sources first
+ * (unit_check_sources), before they even connect to the bus. The wait
+ * lasts the config's start timeout plus a few seconds, so systemd's own TimeoutStartSec= normally ends it first; if ours
+ * ends it, a stop is queued so no half-started unit lingers.
+ * A unit of that name that is already active or activating: -EEXIST with diag
+ * "vm1: vfio-kvm-vm1.service is already running" and the unit untouched;
+ * callers decide whether that is success (the hook) or not (the CLI).
+ */
+int unit_start(sd_bus *bus, const struct unit_request *req, struct diag *diag);
+
+/*
+ * Stops the VM's unit (StopUnit, mode "replace") and waits for the job, at
+ * most timeout_usec. No such unit (never started, already gone) is success.
+ * Returns 0 or a negative errno with diag.
+ */
+int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag);
+
+/*
+ * Whether the VM's unit is active, activating or reloading: 1 yes, 0 no (not
+ * loaded, inactive, failed, deactivating), or a negative errno with diag.
+ */
+int unit_is_active(sd_bus *bus, const char *vm, struct diag *diag);

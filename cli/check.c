@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-kvm check: validates the config and, with --xml, a domain XML, and
+ * prints what the hook would start for it. It opens no device and talks to
+ * nobody; it only looks whether each physical device exists right now.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void print_hotkey(const char *what, const struct keyset *set, const char *origin)
+{
+	char text[KEYSET_TEXT_MAX];
+
+	if (set->n == 0 || keyset_format(set, text, sizeof(text)) < 0)
+		printf("  %-8s (none)\n", what);
+	else
+		printf("  %-8s %s%s\n", what, text, origin);
+}
+
+static void print_config(const char *path, bool found, const struct config *config)
+{
+	printf("config: %s%s\n", path, found ? "" : " (not found: built-in defaults)");
+	printf("hotkeys:\n");
+	print_hotkey("cycle", &config->cycle, "");
+	print_hotkey("host", &config->host, "");
+	print_hotkey("release", &config->release, "");
+	for (size_t i = 0; i < config->n_vms; i++)
+		print_hotkey(config->vms[i].name, &config->vms[i].hotkey, " (direct)");
+	printf("include_host: %s\n", config->include_host ? "yes" : "no");
+	printf("timeouts: start %u s, stop %u s\n", config->start_timeout_sec,
+	       config->stop_timeout_sec);
+}
+
+static int print_domain(const struct domain *domain, const struct config *config)
+{
+	_cleanup_(unit_strv_freep) char **argv = NULL;
+	const struct config_vm *vm_config = config_find_vm(config, domain->name);
+	char unit[UNIT_NAME_BUF], phys[VK_PATH_MAX], clone[VK_PATH_MAX], text[KEYSET_TEXT_MAX];
+	struct diag diag = {};
+	struct stat st;
+
+	if (domain->n_sources == 0) {
+		printf("VM %s: no input devices of ours; the hook does nothing for it\n",
+		       domain->name);
+		return CLI_EXIT_OK;
+	}
+	if (unit_name_from_vm(domain->name, unit, sizeof(unit), &diag) < 0)
+		return cli_fail(diag.msg);
+	printf("VM %s: unit %s\n", domain->name, unit);
+	for (size_t i = 0; i < domain->n_sources; i++) {
+		const struct domain_source *s = &domain->sources[i];
+
+		if (domain_source_physical_path(s, phys, sizeof(phys)) < 0 ||
+		    domain_source_clone_path(domain, s, clone, sizeof(clone)) < 0)
+			return cli_fail("device path too long");
+		printf("  %-11s %s -> %s", source_kind_to_string(s->kind), phys, clone);
+		if (s->kind != SOURCE_PASSTHROUGH && s->grab_toggle.n > 0 &&
+		    keyset_format(&s->grab_toggle, text, sizeof(text)) >= 0)
+			printf(" (grab toggle %s)", text);
+		printf("%s\n", stat(phys, &st) < 0 ? " (not present now)" : "");
+	}
+	if (domain->hotkey.n > 0)
+		print_hotkey("direct", &domain->hotkey, " (from the XML metadata)");
+	else if (vm_config && vm_config->hotkey.n > 0)
+		print_hotkey("direct", &vm_config->hotkey, " (from the config)");
+	else
+		print_hotkey("direct", &domain->hotkey, "");
+
+	if (unit_helper_argv(HELPER_PATH, domain, config, false, &argv, &diag) < 0)
+		return cli_fail(diag.msg[0] ? diag.msg : "cannot build the helper's command line");
+	printf("helper:");
+	for (char **a = argv; *a; a++)
+		printf(" %s", *a);
+	printf("\n");
+	return CLI_EXIT_OK;
+}
+
+int verb_check(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "xml", required_argument, NULL, 'x' },
+		{}
+	};
+	const char *config_path = NULL, *xml = NULL;
+	struct diag diag = {};
+	struct config config;
+	struct domain domain;
+	bool found = true, missing_ok = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'x':
+			xml = optarg;
+			break;
+		default:
+			fprintf(stderr, "Usage: vfio-kvm check [--config FILE] [--xml FILE|-]\n");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "Usage: vfio-kvm check [--config FILE] [--xml FILE|-]\n");
+		return CLI_EXIT_USAGE;
+	}
+
+	/* The default file may be missing (defaults); a file named by --config may not. */
+	if (!config_path) {
+		config_path = CONFIG_PATH;
+		found = access(config_path, F_OK) == 0;
+		missing_ok = true;
+	}
+	if (config_load(config_path, missing_ok, &config, &diag) < 0)
+		return cli_fail(diag.msg);
+	print_config(config_path, found, &config);
+
+	if (!xml)
+		return CLI_EXIT_OK;
+	if (cli_read_domain(xml, NULL, &domain, &diag) < 0)
+		return cli_fail(diag.msg);
+	return print_domain(&domain, &config);
+}
