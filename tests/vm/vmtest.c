@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared parts of the guest tests; see vmtest.h. Waiting is bounded
+ * everywhere: an event on a fd (poll), a process exit (pidfd), or, for state
+ * the kernel announces nowhere (a grab, a unit's result), a re-check until a
+ * deadline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "vmtest.h"
+
+#define VT_BYID_DIR "/dev/input/by-id"
+
+extern char **environ;
+
+void vt_require_guest(void)
+{
+	const char *guest = getenv("VFIO_KVM_GUEST");
+
+	if (!guest || strcmp(guest, "1") != 0)
+		test_skip_all("runs only in the test guest (tests/vm/run)");
+	if (geteuid() != 0)
+		test_skip_all("needs root");
+	if (access("/dev/uinput", W_OK) < 0)
+		test_skip_all("no /dev/uinput");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static long long vt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One step of a bounded re-check: 20 ms, or -ETIMEDOUT past DEADLINE. */
+static int vt_tick(long long deadline)
+{
+	if (vt_now_ms() >= deadline)
+		return -ETIMEDOUT;
+	nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000}, NULL);
+	return 0;
+}
+
+static int vt_dev_create(struct libevdev *evdev, const char *name, struct vt_dev **ret)
+{
+	_cleanup_(vt_dev_freep) struct vt_dev *dev = NULL;
+	char full[128];
+	int r;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	snprintf(full, sizeof(full), "vktest %s", name);
+	libevdev_set_name(evdev, full);
+	libevdev_set_id_bustype(evdev, BUS_USB);
+	libevdev_set_id_vendor(evdev, 0x1d6b);
+	libevdev_set_id_product(evdev, 0x0104);
+	libevdev_set_id_version(evdev, 0x0111);
+	r = libevdev_uinput_create_from_device(evdev, LIBEVDEV_UINPUT_OPEN_MANAGED, &dev->uidev);
+	if (r < 0)
+		return r;
+	dev->name = strdup(name);
+	dev->node = strdup(libevdev_uinput_get_devnode(dev->uidev) ?: "");
+	if (!dev->name || !dev->node || asprintf(&dev->byid, VT_BYID_DIR "/%s", name) < 0) {
+		dev->byid = NULL;
+		return -ENOMEM;
+	}
+	if (dev->node[0] == '\0')
+		return -ENODEV;
+
+	/* Autorepeat far away: a held key must not add events a test did not inject. */
+	if (libevdev_has_event_type(evdev, EV_REP)) {
+		_cleanup_(closep) int fd = open(dev->node, O_RDWR | O_CLOEXEC);
+		unsigned rep[2] = {30000, 1000};
+
+		if (fd < 0 || ioctl(fd, EVIOCSREP, rep) < 0)
+			return -errno;
+	}
+
+	if (mkdir(VT_BYID_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	unlink(dev->byid);
+	if (symlink(dev->node, dev->byid) < 0)
+		return -errno;
+	*ret = TAKE_PTR(dev);
+	return 0;
+}
+
+int vt_dev_new_keyboard(const char *name, struct vt_dev **ret)
+{
+	static const unsigned keys[] = {
+		KEY_ESC, KEY_A, KEY_B, KEY_C, KEY_Q, KEY_W, KEY_Z, KEY_SPACE, KEY_ENTER,
+		KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTALT,
+		KEY_RIGHTALT, KEY_LEFTMETA, KEY_SCROLLLOCK, KEY_CAPSLOCK, KEY_NUMLOCK,
+	};
+	struct libevdev *evdev = libevdev_new();
+	int r;
+
+	if (!evdev)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		libevdev_enable_event_code(evdev, EV_KEY, keys[i], NULL);
+	libevdev_enable_event_code(evdev, EV_MSC, MSC_SCAN, NULL);
+	libevdev_enable_event_code(evdev, EV_LED, LED_NUML, NULL);
+	libevdev_enable_event_code(evdev, EV_LED, LED_CAPSL, NULL);
+	libevdev_enable_event_code(evdev, EV_LED, LED_SCROLLL, NULL);
+	libevdev_enable_event_type(evdev, EV_REP);
+	r = vt_dev_create(evdev, name, ret);
+	libevdev_free(evdev);
+	return r;
+}
+
+int vt_dev_new_mouse(const char *name, struct vt_dev **ret)
+{
+	static const unsigned rels[] = {REL_X, REL_Y, REL_WHEEL, REL_HWHEEL};
+	static const unsigned btns[] = {BTN_LEFT, BTN_RIGHT, BTN_MIDDLE};
+	struct libevdev *evdev = libevdev_new();
+	int r;
+
+	if (!evdev)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(rels); i++)
+		libevdev_enable_event_code(evdev, EV_REL, rels[i], NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(btns); i++)
+		libevdev_enable_event_code(evdev, EV_KEY, btns[i], NULL);
+	libevdev_enable_property(evdev, INPUT_PROP_POINTER);
+	r = vt_dev_create(evdev, name, ret);
+	libevdev_free(evdev);
+	return r;
+}
+
+struct vt_dev *vt_dev_free(struct vt_dev *dev)
+{
+	if (!dev)
+		return NULL;
+	if (dev->byid)
+		unlink(dev->byid);
+	if (dev->uidev)
+		libevdev_uinput_destroy(dev->uidev);
+	free(dev->byid);
+	free(dev->node);
+	free(dev->name);
+	free(dev);
+	return NULL;
+}
+
+int vt_dev_emit(struct vt_dev *dev, unsigned type, unsigned code, int value)
+{
+	return libevdev_uinput_write_event(dev->uidev, type, code, value);
+}
+
+int vt_dev_frame(struct vt_dev *dev, unsigned type, unsigned code, int value)
+{
+	int r = vt_dev_emit(dev, type, code, value);
+
+	return r < 0 ? r : vt_dev_emit(dev, EV_SYN, SYN_REPORT, 0);
+}
+
+/* Runs ARGV, waits for it; returns its exit status or a negative errno. */
+static int vt_spawn(char *const *argv)
+{
+	pid_t pid;
+	int r, status;
+
+	r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+	if (r != 0)
+		return -r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Reads one property of UNIT (systemctl show) into BUF. Returns 0 or -errno. */
+static int vt_unit_property(const char *unit, const char *prop, char *buf, size_t n)
+{
+	char cmd[256];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "systemctl show -p %s --value %s", prop, unit);
+	f = popen(cmd, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return pclose(f) == 0 ? 0 : -EIO;
+}
+
+const char *vt_clone_link(const struct vt_helper *h, const struct vt_dev *dev, char *buf, size_t n)
+{
+	snprintf(buf, n, VT_BYID_DIR "/%s-%s", h->vm, dev->name);
+	return buf;
+}
+
+int vt_helper_start(struct vt_helper *h, const char *vm, struct vt_dev *const *devs, size_t n_devs,
+		    bool focus)
+{
+	const char *helper = getenv("VFIO_KVM_HELPER") ?: "/usr/libexec/vfio-kvm-helper";
+	char *argv[64], specs[8][256], unit_arg[96];
+	size_t a = 0;
+	int r;
+
+	if (n_devs > ARRAY_SIZE(specs))
+		return -E2BIG;
+	snprintf(h->vm, sizeof(h->vm), "%s", vm);
+	snprintf(h->unit, sizeof(h->unit), "vktest-%s.service", vm);
+	snprintf(unit_arg, sizeof(unit_arg), "--unit=%s", h->unit);
+	/* A unit left over from a failed test would make this start fail. */
+	vt_helper_stop(h);
+
+	argv[a++] = (char *)"systemd-run";
+	argv[a++] = (char *)"--quiet";
+	argv[a++] = unit_arg;
+	argv[a++] = (char *)"-p";
+	argv[a++] = (char *)"Type=notify";
+	argv[a++] = (char *)"-p";
+	argv[a++] = (char *)"TimeoutStartSec=60";
+	argv[a++] = (char *)"-p";
+	argv[a++] = (char *)"RemainAfterExit=yes";
+	argv[a++] = (char *)helper;
+	argv[a++] = (char *)"--vm";
+	argv[a++] = (char *)vm;
+	for (size_t i = 0; i < n_devs; i++) {
+		char link[128];
+
+		snprintf(specs[i], sizeof(specs[i]), "%s=%s", devs[i]->byid,
+			 vt_clone_link(h, devs[i], link, sizeof(link)));
+		argv[a++] = (char *)"--device";
+		argv[a++] = specs[i];
+	}
+	if (focus)
+		argv[a++] = (char *)"--focus";
+	argv[a] = NULL;
+
+	r = vt_spawn(argv);
+	if (r != 0) {
+		printf("# systemd-run %s failed (%d); journal:\n", h->unit, r);
+		fflush(stdout);
+		char cmd[160];
+		snprintf(cmd, sizeof(cmd),
+			 "journalctl -b --no-pager -q -o cat -n 15 -u %s | sed 's/^/#   /'", h->unit);
+		(void)!system(cmd);
+		return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
+void vt_helper_stop(struct vt_helper *h)
+{
+	if (!h || h->unit[0] == '\0')
+		return;
+	char *stop[] = {(char *)"systemctl", (char *)"stop", h->unit, NULL};
+	char *reset[] = {(char *)"systemctl", (char *)"reset-failed", h->unit, NULL};
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), saved = dup(STDERR_FILENO);
+
+	/* Quiet: the unit is usually not loaded at all. */
+	if (null >= 0)
+		dup2(null, STDERR_FILENO);
+	vt_spawn(stop);
+	vt_spawn(reset);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	safe_close(null);
+}
+
+int vt_helper_kill(struct vt_helper *h, int sig)
+{
+	char buf[32];
+	int r;
+	long pid;
+
+	r = vt_unit_property(h->unit, "MainPID", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1)
+		return -ESRCH;
+	return kill((pid_t)pid, sig) < 0 ? -errno : 0;
+}
+
+int vt_helper_wait_exit(struct vt_helper *h, char *result, size_t n)
+{
+	long long deadline = vt_now_ms() + VT_TIMEOUT_MS;
+	char state[64];
+	int r;
+
+	/* systemd notices the exit a moment after it happened: re-check its view. */
+	for (;;) {
+		r = vt_unit_property(h->unit, "SubState", state, sizeof(state));
+		if (r < 0)
+			return r;
+		if (strcmp(state, "running") != 0 && strcmp(state, "start") != 0 &&
+		    strcmp(state, "stop-sigterm") != 0)
+			break;
+		r = vt_tick(deadline);
+		if (r < 0)
+			return r;
+	}
+	return vt_unit_property(h->unit, "Result", result, n);
+}
+
+int vt_clone_open(const struct vt_helper *h, const struct vt_dev *dev)
+{
+	char link[128];
+	int fd = open(vt_clone_link(h, dev, link, sizeof(link)), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int vt_read_event(int fd, struct input_event *ret, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct input_event ev;
+	ssize_t len;
+	int r;
+
+	for (;;) {
+		len = read(fd, &ev, sizeof(ev));
+		if (len == (ssize_t)sizeof(ev)) {
+			*ret = ev;
+			return 0;
+		}
+		if (len >= 0)
+			return -EIO;
+		if (errno == ENODEV)
+			return -ENODEV;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		r = poll(&p, 1, timeout_ms);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+	}
+}
+
+int vt_read_until(int fd, unsigned type, unsigned code, int value, struct input_event *seen,
+		  size_t n_seen, size_t *ret_n)
+{
+	long long deadline = vt_now_ms() + VT_TIMEOUT_MS;
+	struct input_event ev;
+	size_t n = 0;
+	int r;
+
+	for (;;) {
+		long long left = deadline - vt_now_ms();
+
+		r = vt_read_event(fd, &ev, left > 0 ? (int)left : 0);
+		if (r < 0)
+			break;
+		if (ev.type == type && ev.code == code && ev.value == value)
+			break;
+		if (seen && n < n_seen)
+			seen[n++] = ev;
+	}
+	if (ret_n)
+		*ret_n = n;
+	return r;
+}
+
+int vt_drain(int fd)
+{
+	struct input_event ev;
+	int n = 0, r;
+
+	while ((r = vt_read_event(fd, &ev, 0)) == 0)
+		n++;
+	return r == -ETIMEDOUT ? n : r;
+}
+
+int vt_is_grabbed(const char *node)
+{
+	_cleanup_(closep) int fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, EVIOCGRAB, 1) < 0)
+		return errno == EBUSY ? 1 : -errno;
+	ioctl(fd, EVIOCGRAB, 0);
+	return 0;
+}
+
+int vt_wait_grabbed(const char *node, bool want)
+{
+	long long deadline = vt_now_ms() + VT_TIMEOUT_MS;
+	int r;
+
+	while ((r = vt_is_grabbed(node)) != (int)want) {
+		if (r < 0)
+			return r;
+		r = vt_tick(deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vt_wait_gone(const char *path)
+{
+	long long deadline = vt_now_ms() + VT_TIMEOUT_MS;
+	struct stat st;
+	int r;
+
+	while (stat(path, &st) == 0) {
+		r = vt_tick(deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vt_keys_down(int fd)
+{
+	unsigned long bits[BITSET_LONGS(KEY_CNT)] = {0};
+	int n = 0;
+
+	if (ioctl(fd, EVIOCGKEY(sizeof(bits)), bits) < 0)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		n += __builtin_popcountl(bits[i]);
+	return n;
+}
