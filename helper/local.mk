@@ -1,1 +1,14 @@
-# helper
+# helper/: vfio-kvm-helper, the program each VM's transient unit runs.
+libexec_PROGRAMS += vfio-kvm-helper
+vfio_kvm_helper_SOURCES = \
+	helper/main.c \
+	helper/helper.h \
+	helper/log.h \
+	helper/source.c helper/source.h \
+	helper/forward.c helper/forward.h \
+	helper/focus.c helper/focus.h \
+	helper/announce.c helper/announce.h \
+	helper/ring-follow.c helper/ring-follow.h \
+	helper/bus.c helper/bus.h
+vfio_kvm_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+vfio_kvm_helper_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

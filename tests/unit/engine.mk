@@ -1,1 +1,35 @@
-# engine
+# engine: the hotkey machine, the forwarding hot path (fed through pipes), the
+# helper's pure ring decisions, and the helper on real uinput devices (skipped
+# without root and /dev/uinput; the D-Bus one also without a system bus).
+check_PROGRAMS += test-hotkey test-forward test-announce \
+	test-uinput-helper test-uinput-ring test-uinput-bus
+TESTS += test-hotkey test-forward test-announce \
+	test-uinput-helper test-uinput-ring test-uinput-bus
+
+test_hotkey_SOURCES = tests/unit/test-hotkey.c tests/test.h
+test_hotkey_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_hotkey_LDADD = $(VKCOMMON_LIBS)
+
+test_forward_SOURCES = tests/unit/test-forward.c tests/test.h helper/forward.c helper/forward.h
+test_forward_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
+test_forward_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_forward_LDADD = $(VKCOMMON_LIBS)
+
+test_announce_SOURCES = tests/unit/test-announce.c tests/test.h \
+	helper/announce.c helper/announce.h helper/forward.c helper/forward.h
+test_announce_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
+test_announce_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_announce_LDADD = $(VKCOMMON_LIBS)
+
+# These run the built ./vfio-kvm-helper (or $VFIO_KVM_HELPER) from the top build directory.
+test_uinput_helper_SOURCES = tests/unit/test-uinput-helper.c tests/test.h
+test_uinput_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_uinput_helper_LDADD = $(VKCOMMON_LIBS)
+
+test_uinput_ring_SOURCES = tests/unit/test-uinput-ring.c tests/test.h
+test_uinput_ring_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_uinput_ring_LDADD = $(VKCOMMON_LIBS)
+
+test_uinput_bus_SOURCES = tests/unit/test-uinput-bus.c tests/test.h
+test_uinput_bus_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+test_uinput_bus_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

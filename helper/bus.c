@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+#include "focus-file.h"
+#include "log.h"
+
+/* RequestName replies (D-Bus specification). */
+#define BUS_REPLY_PRIMARY_OWNER 1
+#define BUS_REPLY_IN_QUEUE 2
+#define BUS_REPLY_ALREADY_OWNER 4
+/* Lower than input: the bus never delays an event on its way to a clone. */
+#define BUS_PRIORITY 10
+/* For the one blocking call, at exit. */
+#define BUS_STOP_TIMEOUT_USEC (2 * 1000000u)
+
+struct bus {
+	struct helper *h;
+	sd_bus *bus;
+	sd_bus_slot *object;
+	bool name_warned; /* a failure to take the name was logged */
+};
+
+struct bus_announcement {
+	struct bus *bus;
+	char target[VM_NAME_MAX + 1];
+	char previous[VM_NAME_MAX + 1];
+};
+
+static int bus_get_target(sd_bus *bus, const char *path, const char *interface,
+			  const char *property, sd_bus_message *reply, void *userdata,
+			  sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct focus_state st;
+	struct diag diag;
+
+	if (focus_read(b->h->run_dir, &st, &diag) < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, diag.msg);
+	return sd_bus_message_append(reply, "s", st.target);
+}
+
+/* Answers a method call that ran transition r: an empty reply or a clear error. */
+static int bus_reply(sd_bus_message *m, int r, const struct diag *diag, sd_bus_error *error)
+{
+	if (r == -EINVAL)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, diag->msg);
+	if (r < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, diag->msg);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int bus_method_next(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct focus_result res;
+	struct diag diag;
+	int r = focus_next(b->h->run_dir, b->h->include_host, (struct focus_stamp){0, 0}, &res,
+			   &diag);
+
+	return bus_reply(m, r, &diag, error);
+}
+
+static int bus_method_focus(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct focus_result res;
+	struct diag diag;
+	const char *target;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &target);
+	if (r < 0)
+		return r;
+	r = focus_set(b->h->run_dir, target, (struct focus_stamp){0, 0}, &res, &diag);
+	/* A valid name without a running helper: say it the caller's way. */
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "no VM '%s' in the ring",
+					 target);
+	return bus_reply(m, r, &diag, error);
+}
+
+static int bus_method_release(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct focus_result res;
+	struct diag diag;
+	int r = focus_release(b->h->run_dir, (struct focus_stamp){0, 0}, &res, &diag);
+
+	return bus_reply(m, r, &diag, error);
+}
+
+/* Who may call the methods is the bus policy's decision (config/vfio.kvm.conf). */
+static const sd_bus_vtable bus_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Target", "s", bus_get_target, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_SIGNAL_WITH_ARGS("FocusChanged", SD_BUS_ARGS("s", target, "s", previous), 0),
+	SD_BUS_METHOD("Next", "", "", bus_method_next, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Focus", SD_BUS_ARGS("s", target), SD_BUS_NO_RESULT,
+				bus_method_focus, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Release", "", "", bus_method_release, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+/* Logs a RequestName that did not make us the owner, once: it repeats on every switch. */
+static void bus_check_name_reply(struct bus *b, sd_bus_message *reply)
+{
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	uint32_t ret = 0;
+
+	if (b->name_warned)
+		return;
+	if (e) {
+		log_warning(b->h->vm, "D-Bus: cannot own '" BUS_NAME "': %s",
+			    e->message ? e->message : e->name);
+		b->name_warned = true;
+	} else if (sd_bus_message_read(reply, "u", &ret) >= 0 && ret == BUS_REPLY_IN_QUEUE) {
+		log_warning(b->h->vm, "D-Bus: '" BUS_NAME "' is held by a process that does "
+			    "not give it up; focus changes are announced under another name");
+		b->name_warned = true;
+	}
+}
+
+static void bus_emit(struct bus *b, const char *target, const char *previous)
+{
+	int r = sd_bus_emit_signal(b->bus, BUS_PATH, BUS_INTERFACE, "FocusChanged", "ss", target,
+				   previous);
+
+	if (r >= 0)
+		r = sd_bus_emit_properties_changed(b->bus, BUS_PATH, BUS_INTERFACE, "Target", NULL);
+	if (r < 0)
+		log_warning(b->h->vm, "D-Bus: cannot announce focus '%s': %s", target,
+			    strerror(-r));
+}
+
+/* The first request: waiting in the queue behind another helper is the normal case. */
+static int bus_on_queued(sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+	if (e && !b->name_warned) {
+		log_warning(b->h->vm, "D-Bus: cannot own '" BUS_NAME "': %s",
+			    e->message ? e->message : e->name);
+		b->name_warned = true;
+	}
+	return 0;
+}
+
+static int bus_on_taken(sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct bus_announcement *a = userdata;
+
+	/* Emitted even without the name: a listener on our object still hears it. */
+	bus_check_name_reply(a->bus, reply);
+	bus_emit(a->bus, a->target, a->previous);
+	return 0;
+}
+
+void bus_announce(struct bus *b, const char *target, const char *previous)
+{
+	_cleanup_(freep) struct bus_announcement *a = calloc(1, sizeof(*a));
+	sd_bus_slot *slot = NULL;
+	int r;
+
+	if (!a || strlen(target) > VM_NAME_MAX || strlen(previous) > VM_NAME_MAX) {
+		log_warning(b->h->vm, "D-Bus: cannot announce focus '%s'", target);
+		return;
+	}
+	a->bus = b;
+	strcpy(a->target, target);
+	strcpy(a->previous, previous);
+	r = sd_bus_request_name_async(b->bus, &slot, BUS_NAME,
+				      SD_BUS_NAME_REPLACE_EXISTING | SD_BUS_NAME_ALLOW_REPLACEMENT |
+					      SD_BUS_NAME_QUEUE,
+				      bus_on_taken, a);
+	if (r < 0) {
+		log_warning(b->h->vm, "D-Bus: cannot announce focus '%s': %s", target,
+			    strerror(-r));
+		return;
+	}
+	/* The bus owns the slot from here and frees a with it. */
+	(void)sd_bus_slot_set_destroy_callback(slot, free);
+	(void)sd_bus_slot_set_floating(slot, 1);
+	sd_bus_slot_unref(slot);
+	a = NULL;
+}
+
+void bus_announce_now(struct bus *b, const char *target, const char *previous)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	(void)sd_bus_set_method_call_timeout(b->bus, BUS_STOP_TIMEOUT_USEC);
+	r = sd_bus_call_method(b->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "RequestName", NULL, &reply, "su", BUS_NAME,
+			       (uint32_t)(SD_BUS_NAME_REPLACE_EXISTING |
+					  SD_BUS_NAME_ALLOW_REPLACEMENT | SD_BUS_NAME_QUEUE));
+	if (r >= 0)
+		bus_check_name_reply(b, reply);
+	bus_emit(b, target, previous);
+	(void)sd_bus_flush(b->bus);
+}
+
+struct bus *bus_open(struct helper *h)
+{
+	_cleanup_(freep) struct bus *b = calloc(1, sizeof(*b));
+	const char *step = "connecting to the system bus";
+	int r;
+
+	if (!b) {
+		log_warning(h->vm, "D-Bus: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	b->h = h;
+	r = sd_bus_open_system(&b->bus);
+	if (r >= 0) {
+		step = "attaching to the event loop";
+		r = sd_bus_attach_event(b->bus, h->event, BUS_PRIORITY);
+	}
+	/* Kept open after the loop ends: a helper that stops may still have to announce. */
+	if (r >= 0)
+		r = sd_bus_set_close_on_exit(b->bus, 0);
+	if (r >= 0) {
+		step = "exporting " BUS_PATH;
+		r = sd_bus_add_object_vtable(b->bus, &b->object, BUS_PATH, BUS_INTERFACE,
+					     bus_vtable, b);
+	}
+	if (r >= 0) {
+		step = "requesting " BUS_NAME;
+		r = sd_bus_request_name_async(b->bus, NULL, BUS_NAME,
+					      SD_BUS_NAME_ALLOW_REPLACEMENT | SD_BUS_NAME_QUEUE,
+					      bus_on_queued, b);
+	}
+	if (r < 0) {
+		log_warning(h->vm, "D-Bus: %s: %s; focus changes are not announced", step,
+			    strerror(-r));
+		b->object = sd_bus_slot_unref(b->object);
+		b->bus = sd_bus_flush_close_unref(b->bus);
+		return NULL;
+	}
+	return TAKE_PTR(b);
+}
+
+struct bus *bus_close(struct bus *b)
+{
+	if (!b)
+		return NULL;
+	b->object = sd_bus_slot_unref(b->object);
+	if (b->bus) {
+		(void)sd_bus_flush(b->bus);
+		(void)sd_bus_detach_event(b->bus);
+	}
+	b->bus = sd_bus_flush_close_unref(b->bus);
+	free(b);
+	return NULL;
+}

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Why raw read() and not libevdev_next_event(): libevdev reads one more time
+ * per batch to learn the queue is empty (a read returning EAGAIN); a read
+ * shorter than our buffer already says so. For the same reason libevdev's own
+ * SYN_DROPPED sync cannot be used: it needs every event to pass through
+ * libevdev_next_event() so that its copy of the device state is current.
+ * After SYN_DROPPED we ask the kernel for the state ourselves (EVIOCGKEY,
+ * EVIOCGABS, EVIOCGSW) and write the difference to the clone.
+ *
+ * Key repeat: a uinput clone of a device with EV_REP gets the input core's
+ * software repeat (the kernel starts it for any device registered without
+ * repeat values; the helper copies the physical delay and period onto the
+ * clone). Forwarding the physical device's own value-2 repeats as well would
+ * double them, so they are dropped when drop_repeats is set; the clone
+ * repeats every key held on it, at the physical rate, and stops at key-up.
+ *
+ * The clone's key state (clone_keys) is exactly what was written: a key-down
+ * for a key already down on the clone, or a key-up for a key not down on it,
+ * is not written (the kernel would ignore it anyway). That keeps key-ups
+ * balanced whatever the hotkey machine or a focus change did, and lets a frame
+ * that held only a swallowed key end up empty and be dropped.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "forward.h"
+
+void forward_init(struct forward *f, int src_fd, int dst_fd, struct hotkey *hk)
+{
+	memset(f, 0, sizeof(*f));
+	f->src_fd = src_fd;
+	f->dst_fd = dst_fd;
+	f->hotkey = hk;
+	f->mode = FORWARD_OFF;
+}
+
+/* Writes the first n events of out[] in one write(). */
+static void forward_write(struct forward *f, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = write(f->dst_fd, f->out, n * sizeof(f->out[0]));
+	while (r < 0 && errno == EINTR);
+	f->n_writes++;
+	if (r < 0)
+		f->write_error = -errno;
+	else if ((size_t)r != n * sizeof(f->out[0]))
+		f->write_error = -EIO;
+}
+
+/* Writes the committed frames; a partial frame moves to the front and waits. */
+static void forward_flush(struct forward *f)
+{
+	if (f->n_committed == 0)
+		return;
+	forward_write(f, f->n_committed);
+	memmove(f->out, f->out + f->n_committed, (f->n_out - f->n_committed) * sizeof(f->out[0]));
+	f->n_out -= f->n_committed;
+	f->n_committed = 0;
+}
+
+static void forward_put(struct forward *f, uint16_t type, uint16_t code, int32_t value,
+			bool payload)
+{
+	if (_unlikely_(f->n_out == FORWARD_OUT_MAX)) {
+		if (f->n_committed > 0)
+			forward_flush(f);
+		else {
+			/* One frame longer than the buffer: write it in pieces. */
+			forward_write(f, f->n_out);
+			f->n_out = 0;
+		}
+	}
+	f->out[f->n_out++] = (struct input_event){.type = type, .code = code, .value = value};
+	f->frame_payload |= payload;
+}
+
+/* Drops the pending partial frame; its keys return to their state before it. */
+static void forward_discard_frame(struct forward *f)
+{
+	for (size_t i = f->n_committed; i < f->n_out; i++) {
+		const struct input_event *ev = &f->out[i];
+
+		/* Each key event written flipped exactly one bit (see forward_key). */
+		if (ev->type == EV_KEY && ev->code <= KEY_MAX && (ev->value == 0 || ev->value == 1)) {
+			if (ev->value)
+				bit_clear(f->clone_keys, ev->code);
+			else
+				bit_set(f->clone_keys, ev->code);
+		}
+	}
+	f->n_out = f->n_committed;
+	f->frame_payload = false;
+}
+
+static void forward_commit(struct forward *f)
+{
+	if (!f->frame_payload) {
+		/* Nothing but SYN/MSC (e.g. a swallowed hotkey key): drop the frame. */
+		f->n_out = f->n_committed;
+		return;
+	}
+	forward_put(f, EV_SYN, SYN_REPORT, 0, true);
+	f->n_committed = f->n_out;
+	f->frame_payload = false;
+}
+
+/* ev is the event behind the key change, for its time; NULL for a synthesized one. */
+static void forward_key(struct forward *f, unsigned code, int value, const struct input_event *ev)
+{
+	const struct hotkey_binding *fired;
+
+	if (code > KEY_MAX) {
+		if (f->mode == FORWARD_ON)
+			forward_put(f, EV_KEY, (uint16_t)code, value, true);
+		return;
+	}
+	if (value == 1)
+		bit_set(f->src_keys, code);
+	else if (value == 0)
+		bit_clear(f->src_keys, code);
+
+	if (f->hotkey) {
+		bool pass = hotkey_feed(f->hotkey, code, value, &fired);
+		if (fired) {
+			/* Every helper reading this device sees the same time: the focus
+			 * file uses it to switch once per press (focus-file.h). */
+			f->fired = fired;
+			f->fired_sec = ev ? (uint64_t)ev->input_event_sec : 0;
+			f->fired_usec = ev ? (uint32_t)ev->input_event_usec : 0;
+		}
+		if (!pass)
+			return;
+	}
+	if (f->mode != FORWARD_ON)
+		return;
+
+	switch (value) {
+	case 0:
+		if (!bit_test(f->clone_keys, code))
+			return;
+		bit_clear(f->clone_keys, code);
+		break;
+	case 1:
+		if (bit_test(f->clone_keys, code))
+			return;
+		bit_set(f->clone_keys, code);
+		break;
+	case 2:
+		if (f->drop_repeats || !bit_test(f->clone_keys, code))
+			return;
+		break;
+	default:
+		return;
+	}
+	forward_put(f, EV_KEY, (uint16_t)code, value, true);
+}
+
+/*
+ * The sync point after SYN_DROPPED (or a grab): the pending frame is empty.
+ * Key changes the drop hid go through forward_key like real events, so the
+ * hotkey machine and the clone both follow; then the clone is reconciled
+ * with the device directly, and axes and switches are restored.
+ */
+static void forward_sync(struct forward *f, const struct input_event *ev)
+{
+	unsigned long phys[BITSET_LONGS(KEY_CNT)] = {0};
+	bool known = ioctl(f->src_fd, EVIOCGKEY(sizeof(phys)), phys) >= 0;
+
+	/* Unknown state (not an evdev fd): treat every key as released, the safe side. */
+	if (!known)
+		memset(phys, 0, sizeof(phys));
+
+	for (size_t w = 0; w < ARRAY_SIZE(phys); w++) {
+		unsigned long diff = phys[w] ^ f->src_keys[w];
+
+		while (diff) {
+			unsigned bit = (unsigned)__builtin_ctzl(diff);
+			unsigned code = (unsigned)(w * BITS_PER_LONG + bit);
+
+			diff &= diff - 1;
+			forward_key(f, code, bit_test(phys, code) ? 1 : 0, ev);
+		}
+	}
+
+	if (f->mode != FORWARD_ON)
+		return;
+
+	for (unsigned code = 0; code <= KEY_MAX; code++) {
+		bool down = bit_test(phys, code);
+
+		if (bit_test(f->clone_keys, code) == down)
+			continue;
+		if (down && f->hotkey && hotkey_is_swallowed(f->hotkey, code))
+			continue;
+		if (down)
+			bit_set(f->clone_keys, code);
+		else
+			bit_clear(f->clone_keys, code);
+		forward_put(f, EV_KEY, (uint16_t)code, down, true);
+	}
+
+	if (known) {
+		/* Multitouch slots are not restored: EVIOCGABS sees only the current slot. */
+		for (unsigned code = 0; code < ABS_MT_SLOT; code++) {
+			struct input_absinfo abs;
+
+			if (bit_test(f->abs_axes, code) &&
+			    ioctl(f->src_fd, EVIOCGABS(code), &abs) >= 0)
+				forward_put(f, EV_ABS, (uint16_t)code, abs.value, true);
+		}
+		if (f->switches[0]) {
+			unsigned long sw[BITSET_LONGS(SW_CNT)] = {0};
+
+			if (ioctl(f->src_fd, EVIOCGSW(sizeof(sw)), sw) >= 0)
+				for (unsigned code = 0; code <= SW_MAX; code++)
+					if (bit_test(f->switches, code))
+						forward_put(f, EV_SW, (uint16_t)code,
+							    bit_test(sw, code), true);
+		}
+	}
+	forward_commit(f);
+}
+
+static void forward_event(struct forward *f, const struct input_event *ev)
+{
+	if (_unlikely_(f->discarding)) {
+		/* Kernel semantics: after SYN_DROPPED, ignore up to the next SYN_REPORT. */
+		if (ev->type == EV_SYN && ev->code == SYN_REPORT) {
+			f->discarding = false;
+			forward_sync(f, ev);
+		}
+		return;
+	}
+
+	switch (ev->type) {
+	case EV_SYN:
+		if (ev->code == SYN_REPORT) {
+			if (f->mode == FORWARD_ON)
+				forward_commit(f);
+		} else if (ev->code == SYN_DROPPED) {
+			forward_discard_frame(f);
+			f->discarding = true;
+		} else if (ev->code == SYN_MT_REPORT && f->mode == FORWARD_ON) {
+			/* An empty type-A MT frame means "all contacts lifted": payload. */
+			forward_put(f, EV_SYN, SYN_MT_REPORT, 0, true);
+		}
+		return;
+	case EV_KEY:
+		forward_key(f, ev->code, ev->value, ev);
+		return;
+	case EV_MSC:
+		if (f->mode == FORWARD_ON)
+			forward_put(f, ev->type, ev->code, ev->value, false);
+		return;
+	case EV_REL:
+	case EV_ABS:
+	case EV_SW:
+		if (f->mode == FORWARD_ON)
+			forward_put(f, ev->type, ev->code, ev->value, true);
+		return;
+	default:
+		/*
+		 * EV_LED, EV_SND, EV_REP, EV_FF…: state the target owns and writes
+		 * to its clone, or settings; echoing the host's would fight it.
+		 */
+		return;
+	}
+}
+
+/* Reads at most max_reads batches; stops early at a short read (queue drained). */
+static int forward_batch(struct forward *f, unsigned max_reads)
+{
+	struct input_event in[FORWARD_READ_MAX];
+
+	for (unsigned i = 0; i < max_reads; i++) {
+		ssize_t n = read(f->src_fd, in, sizeof(in));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (n == 0)
+			return -ENODEV;
+		for (size_t k = 0; k < (size_t)n / sizeof(in[0]); k++)
+			forward_event(f, &in[k]);
+		if ((size_t)n % sizeof(in[0]) != 0)
+			return -EIO;
+		if ((size_t)n < sizeof(in))
+			return 0;
+	}
+	return 0;
+}
+
+int forward_read(struct forward *f)
+{
+	int r = forward_batch(f, FORWARD_READS_MAX);
+
+	forward_flush(f);
+	return r;
+}
+
+int forward_drain(struct forward *f)
+{
+	enum forward_mode mode = f->mode;
+	int r;
+
+	f->mode = FORWARD_OFF;
+	/* Bounded: a person cannot outpace these reads; a broken device must not hang us. */
+	r = forward_batch(f, 1024);
+	f->mode = mode;
+	f->fired = NULL;
+	return r;
+}
+
+int forward_resync(struct forward *f)
+{
+	f->write_error = 0;
+	forward_discard_frame(f);
+	forward_sync(f, NULL);
+	forward_flush(f);
+	return f->write_error;
+}
+
+int forward_release(struct forward *f)
+{
+	f->write_error = 0;
+	forward_discard_frame(f);
+	for (unsigned code = 0; code <= KEY_MAX; code++)
+		if (bit_test(f->clone_keys, code)) {
+			bit_clear(f->clone_keys, code);
+			forward_put(f, EV_KEY, (uint16_t)code, 0, true);
+		}
+	if (f->frame_payload)
+		forward_commit(f);
+	forward_flush(f);
+	return f->write_error;
+}
+
+int forward_device_keys_down(const struct forward *f)
+{
+	unsigned long keys[BITSET_LONGS(KEY_CNT)] = {0};
+
+	if (ioctl(f->src_fd, EVIOCGKEY(sizeof(keys)), keys) < 0)
+		return -errno;
+	for (size_t w = 0; w < ARRAY_SIZE(keys); w++)
+		if (keys[w])
+			return 1;
+	return 0;
+}

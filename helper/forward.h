@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hot path: physical evdev fd → clone's uinput fd. It works on plain fds
+ * (tests feed it pipes) and never allocates, logs, or makes a syscall per
+ * event. Per wakeup: read() raw events in batches, copy whole frames (up to
+ * SYN_REPORT) into an output buffer, and write every committed frame with one
+ * write(); a partial frame waits for the next batch.
+ */
+#pragma once
+
+#include <linux/input.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hotkey.h"
+#include "macro.h"
+
+enum forward_mode {
+	FORWARD_OFF,  /* no focus: read (for hotkeys) but write nothing */
+	FORWARD_WAIT, /* focus, not grabbed yet: keys were down; write nothing */
+	FORWARD_ON,   /* focus, grabbed: forward */
+};
+
+/* Events per read(); a shorter read means the kernel queue is drained. */
+#define FORWARD_READ_MAX 64
+/* Events buffered for one write(); a longer frame is written in pieces. */
+#define FORWARD_OUT_MAX 256
+/* read()s per wakeup before other sources get their turn (the fd stays readable). */
+#define FORWARD_READS_MAX 8
+
+struct forward {
+	int src_fd;                  /* physical device, O_NONBLOCK; not owned */
+	int dst_fd;                  /* clone's uinput fd; not owned */
+	struct hotkey *hotkey;       /* NULL: this source cannot complete a hotkey */
+	enum forward_mode mode;
+	bool drop_repeats;           /* the clone repeats keys itself (EV_REP) */
+	bool discarding;             /* after SYN_DROPPED, until the next SYN_REPORT */
+	bool frame_payload;          /* the pending frame holds more than SYN/MSC */
+	const struct hotkey_binding *fired; /* set when a hotkey fired; the caller clears it */
+	uint64_t fired_sec;          /* time of the event that fired it: after SYN_DROPPED */
+	uint32_t fired_usec;         /* the SYN_REPORT ending the gap; 0 in forward_resync */
+	int write_error;             /* last failed write (-errno), for the caller to log once */
+	uint64_t n_writes;           /* write() calls on dst_fd: for tests and benchmarks */
+	size_t n_out;                /* events in out[] */
+	size_t n_committed;          /* events of complete frames at the start of out[] */
+	unsigned long abs_axes[BITSET_LONGS(ABS_CNT)];  /* axes restored after SYN_DROPPED */
+	unsigned long switches[BITSET_LONGS(SW_CNT)];   /* switches restored after SYN_DROPPED */
+	unsigned long src_keys[BITSET_LONGS(KEY_CNT)];  /* down on the source, as read */
+	unsigned long clone_keys[BITSET_LONGS(KEY_CNT)]; /* down on the clone, as written */
+	struct input_event out[FORWARD_OUT_MAX];
+};
+
+/*
+ * Sets up *f for src_fd → dst_fd, mode FORWARD_OFF, nothing down. hk (may be
+ * NULL) is shared by the sources of one helper and must outlive f. The caller
+ * then sets drop_repeats, abs_axes and switches from the device's
+ * capabilities.
+ */
+void forward_init(struct forward *f, int src_fd, int dst_fd, struct hotkey *hk);
+
+/*
+ * Reads what src_fd has (at most FORWARD_READS_MAX reads), then writes the
+ * committed frames with one write(). Returns 0, or a negative errno when
+ * reading failed (-ENODEV: device gone, or EOF on a pipe); a failed write
+ * sets write_error instead, so reading goes on.
+ */
+int forward_read(struct forward *f);
+
+/*
+ * Reads src_fd until it is empty and forwards nothing (hotkeys and the key
+ * state are still tracked; a hotkey firing here is dropped): events queued
+ * before a grab were seen by the host. Returns 0 or a negative errno.
+ */
+int forward_drain(struct forward *f);
+
+/*
+ * Brings the clone in line with the device (EVIOCGKEY/EVIOCGABS/EVIOCGSW)
+ * and writes that frame now. If the device cannot be queried, every key down
+ * on the clone is released instead. Returns 0 or a negative errno (write).
+ */
+int forward_resync(struct forward *f);
+
+/*
+ * Drops the pending partial frame and writes a key-up for every key down on
+ * the clone, then SYN_REPORT, in one write (none if nothing is down).
+ * Returns 0 or a negative errno.
+ */
+int forward_release(struct forward *f);
+
+/* 1 if the device reports keys down (EVIOCGKEY), 0 if none, or a negative errno. */
+int forward_device_keys_down(const struct forward *f);

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forwarding hot path fed through pipes: a pipe stands in for the
+ * physical device (ioctls fail on it, so SYN_DROPPED takes the "release
+ * everything" branch) and another for the clone's uinput fd. What reaches
+ * the clone is written as text: "+A" key down, "-A" up, "=A" repeat, "R0:5"
+ * EV_REL code 0 value 5, "M4:30" EV_MSC, "A0:7" EV_ABS, "." SYN_REPORT.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <libevdev/libevdev.h>
+#include <unistd.h>
+
+#include "../test.h"
+#include "forward.h"
+
+TEST_MAIN();
+
+struct rig {
+	int src[2]; /* [1]: the test writes "device" events; [0]: forward reads */
+	int dst[2]; /* [1]: forward writes; [0]: the test reads the "clone" */
+	struct hotkey hk;
+	struct forward f;
+};
+
+static void rig_open(struct rig *r, bool hotkeys, enum forward_mode mode)
+{
+	struct hotkey_binding b = {.action = HOTKEY_CYCLE};
+
+	if (pipe2(r->src, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(r->dst, O_CLOEXEC | O_NONBLOCK) < 0)
+		abort();
+	if (keyset_parse("KEY_LEFTCTRL+KEY_RIGHTCTRL", 26, &b.keys, NULL) < 0 ||
+	    hotkey_init(&r->hk, &b, 1) < 0)
+		abort();
+	forward_init(&r->f, r->src[0], r->dst[1], hotkeys ? &r->hk : NULL);
+	r->f.mode = mode;
+	r->f.drop_repeats = true;
+}
+
+static void rig_close(struct rig *r)
+{
+	for (int i = 0; i < 2; i++) {
+		safe_close(r->src[i]);
+		safe_close(r->dst[i]);
+	}
+}
+
+/* Writes events to the "device" in one write (the kernel hands them over the same way). */
+static void rig_send(struct rig *r, const char *script)
+{
+	struct input_event evs[512];
+	size_t n = 0;
+	char buf[4096], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", script);
+	for (char *t = strtok_r(buf, " ", &save); t && n < ARRAY_SIZE(evs);
+	     t = strtok_r(NULL, " ", &save)) {
+		struct input_event *ev = &evs[n++];
+		char name[64];
+
+		*ev = (struct input_event){0};
+		if (strcmp(t, ".") == 0) {
+			ev->type = EV_SYN;
+			ev->code = SYN_REPORT;
+		} else if (strcmp(t, "DROP") == 0) {
+			ev->type = EV_SYN;
+			ev->code = SYN_DROPPED;
+		} else if (t[0] == '+' || t[0] == '-' || t[0] == '=') {
+			snprintf(name, sizeof(name), "KEY_%s", t + 1);
+			ev->type = EV_KEY;
+			ev->code = (uint16_t)libevdev_event_code_from_name(EV_KEY, name);
+			ev->value = t[0] == '+' ? 1 : t[0] == '-' ? 0 : 2;
+		} else {
+			unsigned code;
+			int value;
+
+			if (sscanf(t + 1, "%u:%d", &code, &value) != 2)
+				abort();
+			ev->type = t[0] == 'R' ? EV_REL : t[0] == 'A' ? EV_ABS : t[0] == 'L' ? EV_LED
+											: EV_MSC;
+			ev->code = (uint16_t)code;
+			ev->value = value;
+		}
+	}
+	if (write(r->src[1], evs, n * sizeof(evs[0])) != (ssize_t)(n * sizeof(evs[0])))
+		abort();
+}
+
+/* Everything the "clone" received so far, as text. */
+static void rig_recv(struct rig *r, char *out, size_t size)
+{
+	struct input_event evs[1024];
+	ssize_t n = read(r->dst[0], evs, sizeof(evs));
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (ssize_t i = 0; i < n / (ssize_t)sizeof(evs[0]); i++) {
+		const struct input_event *ev = &evs[i];
+		const char *sep = used ? " " : "";
+		const char *name;
+
+		if (ev->type == EV_SYN && ev->code == SYN_REPORT)
+			used += (size_t)snprintf(out + used, size - used, "%s.", sep);
+		else if (ev->type == EV_KEY) {
+			name = libevdev_event_code_get_name(EV_KEY, ev->code);
+			used += (size_t)snprintf(out + used, size - used, "%s%c%s", sep,
+						 ev->value == 1 ? '+' : ev->value == 0 ? '-' : '=',
+						 name ? name + 4 : "?");
+		} else
+			used += (size_t)snprintf(out + used, size - used, "%s%c%u:%d", sep,
+						 ev->type == EV_REL ? 'R' : ev->type == EV_ABS ? 'A'
+						 : ev->type == EV_MSC ? 'M' : '?',
+						 ev->code, ev->value);
+		if (used >= size)
+			abort();
+	}
+}
+
+#define EXPECT_CLONE(r, expected)                                                                  \
+	do {                                                                                       \
+		char _out[16384];                                                                  \
+		rig_recv(r, _out, sizeof(_out));                                                   \
+		ASSERT_STREQ(_out, expected);                                                      \
+	} while (0)
+
+TEST(frames_arrive_whole_and_in_order_one_write)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A . -A . R0:5 R1:-3 . M4:30 +B .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+A . -A . R0:5 R1:-3 . M4:30 +B .");
+	ASSERT_EQ(r.f.n_writes, 1);
+	/* Nothing new: no write at all. */
+	ASSERT_EQ(forward_read(&r.f), 0);
+	ASSERT_EQ(r.f.n_writes, 1);
+	rig_close(&r);
+}
+
+TEST(partial_frame_held_back_until_syn_report)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "R0:1 . +A R0:2");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "R0:1 .");
+	ASSERT_EQ(r.f.n_writes, 1);
+	rig_send(&r, "R1:3");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	ASSERT_EQ(r.f.n_writes, 1);
+	rig_send(&r, ". -A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+A R0:2 R1:3 . -A .");
+	ASSERT_EQ(r.f.n_writes, 2);
+	rig_close(&r);
+}
+
+TEST(hotkey_frame_dropped_and_fires)
+{
+	struct rig r;
+
+	rig_open(&r, true, FORWARD_ON);
+	rig_send(&r, "M4:29 +LEFTCTRL . M4:97 +RIGHTCTRL . =RIGHTCTRL . M4:97 -RIGHTCTRL .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "M4:29 +LEFTCTRL .");
+	ASSERT_TRUE(r.f.fired == NULL);
+	rig_send(&r, "M4:29 -LEFTCTRL .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "M4:29 -LEFTCTRL .");
+	ASSERT_TRUE(r.f.fired != NULL);
+	ASSERT_EQ(r.f.fired->action, HOTKEY_CYCLE);
+	rig_close(&r);
+}
+
+TEST(swallowed_key_in_a_frame_with_others)
+{
+	struct rig r;
+
+	rig_open(&r, true, FORWARD_ON);
+	/* Both ctrls in one frame: the frame stays, without the completing key. */
+	rig_send(&r, "+LEFTCTRL +RIGHTCTRL . -LEFTCTRL -RIGHTCTRL .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+LEFTCTRL . -LEFTCTRL .");
+	ASSERT_TRUE(r.f.fired != NULL);
+	rig_close(&r);
+}
+
+TEST(repeats_dropped_when_clone_repeats_itself)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A . =A . =A . -A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+A . -A .");
+	r.f.drop_repeats = false;
+	rig_send(&r, "+A . =A . -A . =A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	/* A repeat of a key not down on the clone is never written. */
+	EXPECT_CLONE(&r, "+A . =A . -A .");
+	rig_close(&r);
+}
+
+TEST(clone_key_state_filters_unbalanced_events)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "-Z . +A . +A . -A . -A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+A . -A .");
+	rig_close(&r);
+}
+
+TEST(syn_dropped_discards_and_releases_keys)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A . +B . +C DROP +D R0:1 . R0:2 .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	/* C's partial frame and everything up to the SYN_REPORT are gone; a pipe
+	 * cannot say which keys are down, so every key down on the clone is released. */
+	EXPECT_CLONE(&r, "+A . +B . -A -B . R0:2 .");
+	ASSERT_EQ(r.f.n_writes, 1);
+	rig_send(&r, "-A . -B . -C . +E .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+E .");
+	rig_close(&r);
+}
+
+TEST(syn_dropped_resets_hotkey_state)
+{
+	struct rig r;
+
+	rig_open(&r, true, FORWARD_ON);
+	rig_send(&r, "+LEFTCTRL . DROP . +RIGHTCTRL . -RIGHTCTRL .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	/* LEFTCTRL counts as released after the drop: RIGHTCTRL alone is plain typing. */
+	EXPECT_CLONE(&r, "+LEFTCTRL . -LEFTCTRL . +RIGHTCTRL . -RIGHTCTRL .");
+	ASSERT_EQ(r.hk.n_held, 0);
+	ASSERT_TRUE(r.f.fired == NULL);
+	rig_close(&r);
+}
+
+TEST(unfocused_writes_nothing_but_sees_hotkeys)
+{
+	struct rig r;
+
+	rig_open(&r, true, FORWARD_OFF);
+	rig_send(&r, "+A . -A . R0:1 . +LEFTCTRL . +RIGHTCTRL . -LEFTCTRL . -RIGHTCTRL .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "");
+	ASSERT_EQ(r.f.n_writes, 0);
+	ASSERT_TRUE(r.f.fired != NULL);
+	r.f.mode = FORWARD_WAIT;
+	r.f.fired = NULL;
+	rig_send(&r, "+A . -A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "");
+	ASSERT_EQ(r.f.n_writes, 0);
+	rig_close(&r);
+}
+
+TEST(release_on_focus_loss)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A . +LEFTSHIFT . -A . +B R0:1");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+A . +LEFTSHIFT . -A .");
+	/* The partial frame (+B) is dropped, LEFTSHIFT released, in one write. */
+	ASSERT_EQ(forward_release(&r.f), 0);
+	EXPECT_CLONE(&r, "-LEFTSHIFT .");
+	ASSERT_EQ(r.f.n_writes, 2);
+	/* Nothing down: no write. */
+	ASSERT_EQ(forward_release(&r.f), 0);
+	ASSERT_EQ(r.f.n_writes, 2);
+	rig_close(&r);
+}
+
+TEST(drain_discards_queued_events)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A . R0:1 . -A .");
+	ASSERT_EQ(forward_drain(&r.f), 0);
+	ASSERT_EQ(r.f.mode, FORWARD_ON);
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "");
+	ASSERT_EQ(r.f.n_writes, 0);
+	rig_close(&r);
+}
+
+TEST(frame_longer_than_buffer_is_flushed)
+{
+	struct rig r;
+	char script[4096], expected[4096];
+	size_t a = 0, b = 0;
+
+	rig_open(&r, false, FORWARD_ON);
+	for (int i = 0; i < 300; i++) {
+		a += (size_t)snprintf(script + a, sizeof(script) - a, "R0:%d ", i);
+		b += (size_t)snprintf(expected + b, sizeof(expected) - b, "R0:%d ", i);
+	}
+	snprintf(script + a, sizeof(script) - a, ".");
+	snprintf(expected + b, sizeof(expected) - b, ".");
+	rig_send(&r, script);
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, expected);
+	ASSERT_EQ(r.f.n_writes, 2);
+	rig_close(&r);
+}
+
+TEST(many_frames_in_one_wakeup)
+{
+	struct rig r;
+	char script[4096];
+	size_t a = 0;
+
+	rig_open(&r, false, FORWARD_ON);
+	for (int i = 0; i < 200; i++)
+		a += (size_t)snprintf(script + a, sizeof(script) - a, "%sR1:%d .", i ? " " : "", i);
+	rig_send(&r, script);
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, script);
+	/* 400 events through a 256-event buffer: two writes, frames never split. */
+	ASSERT_EQ(r.f.n_writes, 2);
+	rig_close(&r);
+}
+
+TEST(leds_and_abs)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "L0:1 . A0:100 A1:-7 .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "A0:100 A1:-7 .");
+	rig_close(&r);
+}
+
+TEST(resync_without_device_releases)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A . +B");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+A .");
+	ASSERT_EQ(forward_resync(&r.f), 0);
+	EXPECT_CLONE(&r, "-A .");
+	ASSERT_EQ(forward_device_keys_down(&r.f), -ENOTTY);
+	rig_close(&r);
+}
+
+TEST(eof_and_write_errors)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "+A .");
+	r.dst[0] = safe_close(r.dst[0]); /* the clone is gone: EPIPE */
+	r.src[1] = safe_close(r.src[1]);
+	signal(SIGPIPE, SIG_IGN);
+	/* A short read means "drained": the EOF shows on the next wakeup. */
+	ASSERT_EQ(forward_read(&r.f), 0);
+	ASSERT_EQ(r.f.write_error, -EPIPE);
+	ASSERT_EQ(forward_read(&r.f), -ENODEV);
+	rig_close(&r);
+}
