@@ -4,3 +4,5 @@ include tests/unit/domain.mk
 include tests/unit/engine.mk
 include tests/unit/ring.mk
 include tests/unit/unit.mk
+
+EXTRA_DIST += tests/unit/test-uinput-rig.h
