@@ -14,3 +14,12 @@ fuzz_keyset_SOURCES = tests/fuzz/fuzz-keyset.c
 fuzz_keyset_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 fuzz_keyset_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
 fuzz_keyset_LDADD = $(VKCOMMON_LIBS)
+
+# The focus file, ring entries and status files under the run directory.
+if ENABLE_FUZZING
+check_PROGRAMS += fuzz-run-files
+endif
+fuzz_run_files_SOURCES = tests/fuzz/fuzz-run-files.c
+fuzz_run_files_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+fuzz_run_files_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
+fuzz_run_files_LDADD = $(VKCOMMON_LIBS)
