@@ -2,8 +2,10 @@
 dist_udevrules_DATA = udev/60-vfio-kvm.rules
 dbuspolicy_DATA = config/vfio.kvm.conf
 examplesdir = $(docdir)/examples
-dist_examples_DATA = config/vfio-kvm.conf
-EXTRA_DIST += config/vfio.kvm.conf config/tmpfiles-vfio-kvm.conf scripts/test .ci/run
+dist_examples_DATA = config/vfio-kvm.conf examples/README.md examples/win10.xml
+dist_examples_SCRIPTS = examples/ddcutil-switch
+EXTRA_DIST += config/vfio.kvm.conf config/tmpfiles-vfio-kvm.conf scripts/test .ci/run \
+	scripts/demo scripts/demo-guest
 
 # tmpfiles.d wants the file named after the package.
 install-data-local:
