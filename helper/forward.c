@@ -109,7 +109,14 @@ static void forward_commit(struct forward *f)
 	f->frame_payload = false;
 }
 
-/* ev is the event behind the key change, for its time; NULL for a synthesized one. */
+/*
+ * ev is the event behind the key change, for its time; NULL for a change
+ * synthesized from the device's state (after SYN_DROPPED or a grab). Such a
+ * change may complete a hotkey's release, but it must not fire it: another
+ * helper that read the real events fired it already, stamped with their
+ * time, and ours would have another stamp and make a second switch. The
+ * user presses again if nobody saw the press.
+ */
 static void forward_key(struct forward *f, unsigned code, int value, const struct input_event *ev)
 {
 	const struct hotkey_binding *fired;
@@ -126,12 +133,12 @@ static void forward_key(struct forward *f, unsigned code, int value, const struc
 
 	if (f->hotkey) {
 		bool pass = hotkey_feed(f->hotkey, code, value, &fired);
-		if (fired) {
+		if (fired && ev) {
 			/* Every helper reading this device sees the same time: the focus
 			 * file uses it to switch once per press (focus-file.h). */
 			f->fired = fired;
-			f->fired_sec = ev ? (uint64_t)ev->input_event_sec : 0;
-			f->fired_usec = ev ? (uint32_t)ev->input_event_usec : 0;
+			f->fired_sec = (uint64_t)ev->input_event_sec;
+			f->fired_usec = (uint32_t)ev->input_event_usec;
 		}
 		if (!pass)
 			return;
@@ -166,7 +173,7 @@ static void forward_key(struct forward *f, unsigned code, int value, const struc
  * hotkey machine and the clone both follow; then the clone is reconciled
  * with the device directly, and axes and switches are restored.
  */
-static void forward_sync(struct forward *f, const struct input_event *ev)
+static void forward_sync(struct forward *f)
 {
 	unsigned long phys[BITSET_LONGS(KEY_CNT)] = {0};
 	bool known = ioctl(f->src_fd, EVIOCGKEY(sizeof(phys)), phys) >= 0;
@@ -183,7 +190,7 @@ static void forward_sync(struct forward *f, const struct input_event *ev)
 			unsigned code = (unsigned)(w * BITS_PER_LONG + bit);
 
 			diff &= diff - 1;
-			forward_key(f, code, bit_test(phys, code) ? 1 : 0, ev);
+			forward_key(f, code, bit_test(phys, code) ? 1 : 0, NULL);
 		}
 	}
 
@@ -232,7 +239,7 @@ static void forward_event(struct forward *f, const struct input_event *ev)
 		/* Kernel semantics: after SYN_DROPPED, ignore up to the next SYN_REPORT. */
 		if (ev->type == EV_SYN && ev->code == SYN_REPORT) {
 			f->discarding = false;
-			forward_sync(f, ev);
+			forward_sync(f);
 		}
 		return;
 	}
@@ -322,7 +329,7 @@ int forward_resync(struct forward *f)
 {
 	f->write_error = 0;
 	forward_discard_frame(f);
-	forward_sync(f, NULL);
+	forward_sync(f);
 	forward_flush(f);
 	return f->write_error;
 }

@@ -163,7 +163,9 @@ TEST(fired_hotkey_carries_the_time_of_the_last_release)
 	rig_close(&r);
 }
 
-TEST(fired_after_syn_dropped_carries_the_time_of_the_sync)
+/* A release the drop hid completes the combo, but only real events fire:
+ * helpers that read them fired with their time; a second stamp would switch twice. */
+TEST(no_fire_from_the_sync_after_syn_dropped)
 {
 	struct rig r;
 	struct input_event drop[2] = {
@@ -181,8 +183,7 @@ TEST(fired_after_syn_dropped_carries_the_time_of_the_sync)
 	if (write(r.src[1], drop, sizeof(drop)) != sizeof(drop))
 		abort();
 	ASSERT_EQ(forward_read(&r.f), 0);
-	ASSERT_TRUE(r.f.fired != NULL);
-	ASSERT_EQ(r.f.fired_sec, 7);
-	ASSERT_EQ(r.f.fired_usec, 42);
+	ASSERT_TRUE(r.f.fired == NULL);
+	ASSERT_EQ(r.hk.n_held, 0);
 	rig_close(&r);
 }
