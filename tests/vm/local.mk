@@ -9,7 +9,10 @@ check_PROGRAMS += \
 	tests/vm/test-vm-clone \
 	tests/vm/test-vm-forward \
 	tests/vm/test-vm-hotkey \
-	tests/vm/test-vm-signal
+	tests/vm/test-vm-signal \
+	tests/vm/test-sys-cli \
+	tests/vm/test-sys-libvirt \
+	tests/vm/test-sys-timing
 
 tests_vm_test_vm_clone_SOURCES = tests/vm/test-vm-clone.c $(VMTEST_COMMON)
 tests_vm_test_vm_clone_CPPFLAGS = $(VMTEST_CPPFLAGS)
@@ -31,6 +34,22 @@ tests_vm_test_vm_signal_CPPFLAGS = $(VMTEST_CPPFLAGS)
 tests_vm_test_vm_signal_CFLAGS = $(VMTEST_CFLAGS)
 tests_vm_test_vm_signal_LDADD = $(LIBEVDEV_LIBS)
 
+# The product path end to end: the hook under libvirtd, the CLI, udev, D-Bus.
+tests_vm_test_sys_cli_SOURCES = tests/vm/test-sys-cli.c $(VMTEST_COMMON)
+tests_vm_test_sys_cli_CPPFLAGS = $(VMTEST_CPPFLAGS)
+tests_vm_test_sys_cli_CFLAGS = $(VMTEST_CFLAGS)
+tests_vm_test_sys_cli_LDADD = $(LIBEVDEV_LIBS)
+
+tests_vm_test_sys_libvirt_SOURCES = tests/vm/test-sys-libvirt.c $(VMTEST_COMMON)
+tests_vm_test_sys_libvirt_CPPFLAGS = $(VMTEST_CPPFLAGS)
+tests_vm_test_sys_libvirt_CFLAGS = $(VMTEST_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_vm_test_sys_libvirt_LDADD = $(LIBEVDEV_LIBS) $(LIBSYSTEMD_LIBS)
+
+tests_vm_test_sys_timing_SOURCES = tests/vm/test-sys-timing.c $(VMTEST_COMMON)
+tests_vm_test_sys_timing_CPPFLAGS = $(VMTEST_CPPFLAGS)
+tests_vm_test_sys_timing_CFLAGS = $(VMTEST_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_vm_test_sys_timing_LDADD = $(LIBEVDEV_LIBS) $(LIBSYSTEMD_LIBS)
+
 EXTRA_DIST += \
 	tests/vm/README.md \
 	tests/vm/run \
@@ -39,3 +58,10 @@ EXTRA_DIST += \
 	tests/vm/guest/vfio-kvm-guest-tests.service \
 	tests/vm/guest/test-vm-smoke \
 	tests/vm/guest/test-vm-libvirt
+
+# Hardening, hostile input and scale: the sandbox's exposure, every door fed
+# hostile input, 16 VMs x 8 devices at once.
+EXTRA_DIST += \
+	tests/vm/guest/test-hard-sandbox \
+	tests/vm/guest/test-hard-hostile \
+	tests/vm/guest/test-hard-scale

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,8 @@ static int vt_dev_create(struct libevdev *evdev, const char *name, struct vt_dev
 int vt_dev_new_keyboard(const char *name, struct vt_dev **ret)
 {
 	static const unsigned keys[] = {
-		KEY_ESC, KEY_A, KEY_B, KEY_C, KEY_Q, KEY_W, KEY_Z, KEY_SPACE, KEY_ENTER,
+		KEY_ESC, KEY_1, KEY_2, KEY_A, KEY_B, KEY_C, KEY_H, KEY_Q, KEY_W, KEY_Z,
+		KEY_SPACE, KEY_ENTER,
 		KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTALT,
 		KEY_RIGHTALT, KEY_LEFTMETA, KEY_SCROLLLOCK, KEY_CAPSLOCK, KEY_NUMLOCK,
 	};
@@ -438,4 +440,145 @@ int vt_keys_down(int fd)
 	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
 		n += __builtin_popcountl(bits[i]);
 	return n;
+}
+
+int vt_dev_combo(struct vt_dev *dev, const unsigned *keys, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = vt_dev_frame(dev, EV_KEY, keys[i], 1);
+	for (size_t i = n; i > 0 && r >= 0; i--)
+		r = vt_dev_frame(dev, EV_KEY, keys[i - 1], 0);
+	return r;
+}
+
+static int vt_vsh(char *out, size_t n, const char *fmt, va_list ap)
+{
+	char cmd[4096], chunk[1024];
+	char *argv[] = {(char *)"/bin/sh", (char *)"-c", cmd, NULL};
+	posix_spawn_file_actions_t fa;
+	int p[2], r, status;
+	size_t len = 0;
+	pid_t pid;
+
+	if (vsnprintf(cmd, sizeof(cmd), fmt, ap) >= (int)sizeof(cmd))
+		return -ENAMETOOLONG;
+	if (out && n > 0)
+		out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
+	r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		return -r;
+	}
+	/* Read to the end even past N: a child must never block on a full pipe. */
+	for (;;) {
+		ssize_t got = read(p[0], chunk, sizeof(chunk));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (out && len + 1 < n) {
+			size_t take = MIN((size_t)got, n - 1 - len);
+
+			memcpy(out + len, chunk, take);
+			len += take;
+			out[len] = '\0';
+		}
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int vt_sh(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vt_vsh(out, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int vt_wait_sh(int timeout_ms, const char *fmt, ...)
+{
+	long long deadline = vt_now_ms() + timeout_ms;
+	va_list ap;
+	int r;
+
+	for (;;) {
+		va_start(ap, fmt);
+		r = vt_vsh(NULL, 0, fmt, ap);
+		va_end(ap);
+		if (r <= 0)
+			return r;
+		r = vt_tick(deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* Whether the one-line JSON of `vfio-kvm status --json` matches the wanted focus. */
+static bool vt_focus_matches(const char *json, const char *target, const char *const *vms,
+			     size_t n_vms, struct vt_dev *const *devs, size_t n_devs)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "{\"focus\":{\"target\":\"%s\",", target);
+	if (strncmp(json, want, strlen(want)) != 0)
+		return false;
+	for (size_t v = 0; v < n_vms; v++) {
+		bool focused = strcmp(vms[v], target) == 0;
+
+		snprintf(want, sizeof(want), "{\"name\":\"%s\",\"host\":false,\"focus\":%s,",
+			 vms[v], focused ? "true" : "false");
+		if (!strstr(json, want))
+			return false;
+		for (size_t d = 0; d < n_devs; d++) {
+			snprintf(want, sizeof(want),
+				 "\"physical\":\"%s\",\"clone\":\"" VT_BYID_DIR
+				 "/%s-%s\",\"present\":true,\"grabbed\":%s}",
+				 devs[d]->byid, vms[v], devs[d]->name, focused ? "true" : "false");
+			if (!strstr(json, want))
+				return false;
+		}
+	}
+	return true;
+}
+
+int vt_wait_focus(const char *target, const char *const *vms, size_t n_vms,
+		  struct vt_dev *const *devs, size_t n_devs)
+{
+	long long deadline = vt_now_ms() + VT_TIMEOUT_MS;
+	char json[8192];
+	int r;
+
+	for (;;) {
+		r = vt_sh(json, sizeof(json), "timeout 20 vfio-kvm status --json");
+		if (r == 0 && vt_focus_matches(json, target, vms, n_vms, devs, n_devs))
+			return 0;
+		r = vt_tick(deadline);
+		if (r < 0)
+			break;
+	}
+	json[strcspn(json, "\n")] = '\0';
+	printf("# focus did not settle on '%s'; vfio-kvm status --json says:\n# %s\n", target,
+	       json);
+	/* The focus file tells which event made the last switch (event=). */
+	vt_sh(json, sizeof(json), "sed 's/^/#   focus file: /' /run/vfio-kvm/focus");
+	printf("%s", json);
+	return -ETIMEDOUT;
 }

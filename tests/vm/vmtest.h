@@ -125,3 +125,37 @@ int vt_wait_gone(const char *path);
 
 /* Returns how many keys FD's device reports held (EVIOCGKEY), or -errno. */
 int vt_keys_down(int fd);
+
+/*
+ * Presses KEYS (N of them) on DEV in order, one frame each, then releases
+ * them in reverse order: a hotkey typed the way a person types it.
+ * Returns 0 or a negative errno.
+ */
+int vt_dev_combo(struct vt_dev *dev, const unsigned *keys, size_t n);
+
+/*
+ * Runs the command FMT (printf-style) with /bin/sh -c, stdin from /dev/null,
+ * and collects its stdout and stderr into OUT (size N, always NUL-terminated,
+ * cut short when longer; OUT may be NULL to discard them). The command must
+ * bound itself (timeout(1)). Returns its exit status (128 + signal when
+ * killed) or a negative errno.
+ */
+int vt_sh(char *out, size_t n, const char *fmt, ...) _printf_(3, 4);
+
+/*
+ * Re-runs the command FMT until it exits 0, at most TIMEOUT_MS: for state of
+ * other daemons that nothing here can wait on. Returns 0, -ETIMEDOUT or a
+ * negative errno.
+ */
+int vt_wait_sh(int timeout_ms, const char *fmt, ...) _printf_(2, 3);
+
+/*
+ * Waits (bounded) until `vfio-kvm status --json` says focus is on TARGET
+ * ("host" or a VM name) and, for each of the running VMS (N_VMS of them, each
+ * with the clones /dev/input/by-id/<vm>-<dev name> of DEVS), that its helper
+ * holds the grab of every physical device if it is TARGET and of none
+ * otherwise. Returns 0, or -ETIMEDOUT after printing the last status as TAP
+ * comments.
+ */
+int vt_wait_focus(const char *target, const char *const *vms, size_t n_vms,
+		  struct vt_dev *const *devs, size_t n_devs);

@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest test: the product path, end to end, as a user meets it. `virsh start`
+ * runs the installed hook (/etc/libvirt/hooks/qemu.d/vfio-kvm), which starts
+ * vfio-kvm-<vm>.service; its helper clones the "physical" keyboard and mouse
+ * (uinput devices of this test, /dev/input/by-id/kbd and /dev/input/by-id/mouse),
+ * joins the ring and the bus, and QEMU (a tiny TCG domain without disk) opens
+ * the clones. Hotkeys typed on the physical keyboard move focus; `vfio-kvm
+ * status` and the FocusChanged signals seen by dbus-monitor say where it is.
+ * Also checked: the installed files (hook link, udev rule, D-Bus policy,
+ * tmpfiles.d) and libvirtd restarts.
+ *
+ * vm1 takes the clones with <input type='passthrough'>, vm2 with <input
+ * type='evdev' grab='all'> and a direct hotkey in its metadata. A domain
+ * takes half a minute to start under nested emulation, so the two run once for
+ * all the tests that need them, each of which leaves focus on the host; the
+ * last one destroys them, and the program tears down whatever is left at exit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "vmtest.h"
+
+#define BYID "/dev/input/by-id"
+#define HOOK_LINK "/etc/libvirt/hooks/qemu.d/vfio-kvm"
+#define HOOK_TARGET "/usr/libexec/vfio-kvm-hook"
+#define RUN "/run/vfio-kvm"
+/* Starting a domain under nested emulation is slow, but it ends. */
+#define VIRSH "timeout 180 virsh -q"
+
+extern char **environ;
+
+/* dbus-monitor watching FocusChanged from vfio.kvm, its stdout on a pipe. */
+struct sys_monitor {
+	pid_t pid;
+	int fd;
+	size_t len;
+	char buf[16384];
+};
+
+struct sys {
+	struct vt_dev *kbd, *mouse;
+	char dir[64]; /* the domain XML files */
+	struct sys_monitor mon;
+};
+
+static const unsigned cycle_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL};
+static const unsigned vm2_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_2};
+static const unsigned release_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_ESC};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Prints TEXT as TAP comments, one per line. */
+static void comment(const char *what, const char *text)
+{
+	printf("# %s:\n", what);
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		printf("#   %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* --- dbus-monitor ------------------------------------------------------------------- */
+
+/* Next whole line of the monitor's output into LINE, waiting until DEADLINE (ms). */
+static int monitor_line(struct sys_monitor *m, char *line, size_t n, long long deadline)
+{
+	for (;;) {
+		char *nl = memchr(m->buf, '\n', m->len);
+		struct pollfd p = {.fd = m->fd, .events = POLLIN};
+		long long left;
+		ssize_t got;
+
+		if (nl) {
+			size_t len = (size_t)(nl - m->buf);
+
+			snprintf(line, n, "%.*s", (int)len, m->buf);
+			m->len -= len + 1;
+			memmove(m->buf, nl + 1, m->len);
+			return 0;
+		}
+		if (m->len == sizeof(m->buf))
+			m->len = 0; /* a line this long is no line of ours */
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+		got = read(m->fd, m->buf + m->len, sizeof(m->buf) - m->len);
+		if (got == 0)
+			return -EPIPE;
+		if (got < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (got > 0)
+			m->len += (size_t)got;
+	}
+}
+
+/*
+ * Starts dbus-monitor and waits until its match is in place: the bus sends a
+ * monitor NameLost for its unique name once it became a monitor.
+ */
+static int monitor_start(struct sys_monitor *m)
+{
+	char *argv[] = {
+	    (char *)"stdbuf",
+	    (char *)"-oL",
+	    (char *)"dbus-monitor",
+	    (char *)"--system",
+	    (char *)"type='signal',sender='vfio.kvm',interface='vfio.kvm',member='FocusChanged'",
+	    NULL,
+	};
+	long long deadline = now_ms() + VT_TIMEOUT_MS;
+	posix_spawn_file_actions_t fa;
+	char line[1024];
+	int p[2], r;
+
+	m->pid = 0;
+	m->len = 0;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	m->fd = p[0];
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	r = posix_spawnp(&m->pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r != 0) {
+		m->pid = 0;
+		close(p[0]);
+		return -r;
+	}
+	while ((r = monitor_line(m, line, sizeof(line), deadline)) == 0)
+		if (strstr(line, "member=NameLost"))
+			return 0;
+	printf("# dbus-monitor did not become a monitor (%s)\n", strerror(-r));
+	return r;
+}
+
+static void monitor_stop(struct sys_monitor *m)
+{
+	if (m->pid > 0) {
+		kill(m->pid, SIGTERM);
+		waitpid(m->pid, NULL, 0);
+		m->pid = 0;
+		close(m->fd);
+	}
+}
+
+/* Reads the string argument on the next line (`   string "vm1"`) into ARG. */
+static int monitor_arg(struct sys_monitor *m, char *arg, size_t n, long long deadline)
+{
+	char line[1024], *q;
+	int r = monitor_line(m, line, sizeof(line), deadline);
+
+	if (r < 0)
+		return r;
+	q = strstr(line, "string \"");
+	if (!q || !strchr(q + 8, '"'))
+		return -EBADMSG;
+	q += 8;
+	snprintf(arg, n, "%.*s", (int)(strchr(q, '"') - q), q);
+	return 0;
+}
+
+/* Next FocusChanged within TIMEOUT_MS: its arguments, or -ETIMEDOUT. */
+static int monitor_next(struct sys_monitor *m, char *target, char *previous, size_t n,
+                        int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	char line[1024];
+	int r;
+
+	while ((r = monitor_line(m, line, sizeof(line), deadline)) == 0) {
+		if (!strstr(line, "member=FocusChanged"))
+			continue;
+		r = monitor_arg(m, target, n, deadline);
+		if (r >= 0)
+			r = monitor_arg(m, previous, n, deadline);
+		return r;
+	}
+	return r;
+}
+
+/* Exactly one FocusChanged(TARGET, PREVIOUS) next, nothing else before it. */
+static int monitor_expect(struct sys_monitor *m, const char *target, const char *previous)
+{
+	char t[64], p[64];
+	int r = monitor_next(m, t, p, sizeof(t), VT_TIMEOUT_MS);
+
+	if (r < 0) {
+		printf("# no FocusChanged(%s, %s) seen: %s\n", target, previous, strerror(-r));
+		return r;
+	}
+	if (strcmp(t, target) != 0 || strcmp(p, previous) != 0) {
+		printf("# FocusChanged(%s, %s) seen, expected (%s, %s)\n", t, p, target, previous);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* No further FocusChanged within VT_QUIET_MS: a bound, not a wait. */
+static int monitor_quiet(struct sys_monitor *m)
+{
+	char t[64], p[64];
+	int r = monitor_next(m, t, p, sizeof(t), VT_QUIET_MS);
+
+	if (r == 0) {
+		printf("# an extra FocusChanged(%s, %s) was seen\n", t, p);
+		return -EEXIST;
+	}
+	return r == -ETIMEDOUT ? 0 : r;
+}
+
+/* --- domains, units, devices ------------------------------------------------------- */
+
+static const char vm1_inputs[] =
+    "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm1-kbd'/></input>\n"
+    "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm1-mouse'/></input>\n";
+static const char vm2_inputs[] =
+    "    <input type='evdev'><source dev='" BYID "/vm2-kbd' grab='all' repeat='on'/></input>\n"
+    "    <input type='evdev'><source dev='" BYID "/vm2-mouse'/></input>\n";
+static const char vm2_metadata[] =
+    "  <metadata>\n"
+    "    <vfiokvm:hotkey xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>\n"
+    "      <vfiokvm:key value='KEY_LEFTCTRL'/><vfiokvm:key value='KEY_RIGHTCTRL'/>"
+    "<vfiokvm:key value='KEY_2'/>\n"
+    "    </vfiokvm:hotkey>\n"
+    "  </metadata>\n";
+/* One physical device of vm3 exists, the other does not. */
+static const char vm3_inputs[] =
+    "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm3-kbd'/></input>\n"
+    "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm3-nokbd'/></input>\n";
+
+/* A domain without disk or network: it sits in the firmware, which is enough. */
+static int sys_write_xml(struct sys *s, const char *vm, const char *inputs, const char *metadata,
+                         char *path, size_t n)
+{
+	FILE *f;
+
+	snprintf(path, n, "%s/%s.xml", s->dir, vm);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f,
+	        "<domain type='qemu'>\n"
+	        "  <name>%s</name>\n"
+	        "%s"
+	        "  <memory unit='MiB'>64</memory>\n"
+	        "  <vcpu>1</vcpu>\n"
+	        "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
+	        "  <on_poweroff>destroy</on_poweroff>\n"
+	        "  <devices>\n"
+	        "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+	        "%s"
+	        "    <memballoon model='none'/>\n"
+	        "  </devices>\n"
+	        "</domain>\n",
+	        vm, metadata ? metadata : "", inputs);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int sys_define(struct sys *s, const char *vm, const char *inputs, const char *metadata)
+{
+	char path[128], out[2048];
+	int r = sys_write_xml(s, vm, inputs, metadata, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	r = vt_sh(out, sizeof(out), VIRSH " define %s", path);
+	if (r != 0)
+		comment("virsh define", out);
+	return r == 0 ? 0 : -EIO;
+}
+
+/* Tears down everything the program made; at exit, and after a failed setup. */
+static void sys_teardown(struct sys *s)
+{
+	monitor_stop(&s->mon);
+	/* A destroy runs the release hook, which stops the unit. */
+	vt_sh(NULL, 0,
+	      VIRSH " list --all --name | while read -r vm; do case $vm in vm[1-3])"
+	            " " VIRSH " destroy $vm; " VIRSH " undefine $vm;; esac; done;"
+	            " timeout 60 systemctl stop vfio-kvm-vm1.service vfio-kvm-vm2.service"
+	            " vfio-kvm-vm3.service;"
+	            " systemctl reset-failed vfio-kvm-vm1.service vfio-kvm-vm2.service"
+	            " vfio-kvm-vm3.service");
+	s->kbd = vt_dev_free(s->kbd);
+	s->mouse = vt_dev_free(s->mouse);
+	if (s->dir[0])
+		vt_sh(NULL, 0, "rm -rf '%s'", s->dir);
+	s->dir[0] = '\0';
+}
+
+/*
+ * The physical devices and a directory for XML files, shared by every test:
+ * made once, on first use. Returns 0 or a negative errno.
+ */
+static struct sys shared;
+
+static int shared_devices(void)
+{
+	int r;
+
+	if (shared.dir[0])
+		return shared.kbd && shared.mouse ? 0 : -ENODEV;
+	snprintf(shared.dir, sizeof(shared.dir), "/tmp/vktest-sys.XXXXXX");
+	if (!mkdtemp(shared.dir)) {
+		shared.dir[0] = '\0';
+		return -errno;
+	}
+	r = vt_dev_new_keyboard("kbd", &shared.kbd);
+	if (r >= 0)
+		r = vt_dev_new_mouse("mouse", &shared.mouse);
+	return r;
+}
+
+/* `virsh start VM`; on failure its output and the unit's journal as comments. */
+static int sys_start(const char *vm)
+{
+	char out[4096];
+	long long t0 = now_ms();
+	int r = vt_sh(out, sizeof(out), VIRSH " start %s", vm);
+
+	if (r != 0) {
+		comment("virsh start", out);
+		vt_sh(out, sizeof(out),
+		      "journalctl -b -q --no-pager -o cat -n 20 -u vfio-kvm-%s.service", vm);
+		comment("unit journal", out);
+		return -EIO;
+	}
+	printf("# virsh start %s: %lld ms\n", vm, now_ms() - t0);
+	return 0;
+}
+
+/*
+ * vm1 and vm2 defined and started, once for all the tests that use them: a
+ * domain takes half a minute to start under nested emulation. Each such test
+ * leaves focus on the host; a failed start is not retried.
+ */
+static int shared_vms(void)
+{
+	static int state; /* 0: not tried, 1: up, < 0: failed */
+	int r;
+
+	if (state == 0) {
+		r = shared_devices();
+		if (r >= 0)
+			r = sys_define(&shared, "vm1", vm1_inputs, NULL);
+		if (r >= 0)
+			r = sys_define(&shared, "vm2", vm2_inputs, vm2_metadata);
+		if (r >= 0)
+			r = sys_start("vm1");
+		if (r >= 0)
+			r = sys_start("vm2");
+		state = r < 0 ? r : 1;
+	}
+	return state < 0 ? state : 0;
+}
+
+static int sys_wait_focus(struct sys *s, const char *target, const char *const *vms, size_t n)
+{
+	struct vt_dev *devs[] = {s->kbd, s->mouse};
+
+	return vt_wait_focus(target, vms, n, devs, 2);
+}
+
+/* The node behind a by-id link, or "" when it does not resolve. */
+static const char *node_of(const char *link, char *buf)
+{
+	if (!realpath(link, buf))
+		buf[0] = '\0';
+	return buf;
+}
+
+static bool is_char_device(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+/* True when process PID has the node behind LINK open. */
+static bool holds_open(long pid, const char *link)
+{
+	char node[PATH_MAX], fd_dir[64], fd_path[PATH_MAX], target[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	if (!realpath(link, node))
+		return false;
+	snprintf(fd_dir, sizeof(fd_dir), "/proc/%ld/fd", pid);
+	d = opendir(fd_dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(fd_path, sizeof(fd_path), "%s/%s", fd_dir, de->d_name);
+		n = readlink(fd_path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strcmp(target, node) == 0;
+		}
+	}
+	closedir(d);
+	if (!found)
+		printf("# process %ld does not hold %s open\n", pid, node);
+	return found;
+}
+
+/* A number from a file or command output; -1 when there is none. */
+static long read_long_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static long unit_main_pid(const char *vm)
+{
+	char out[64];
+
+	if (vt_sh(out, sizeof(out), "systemctl show -p MainPID --value vfio-kvm-%s.service", vm) !=
+	    0)
+		return -1;
+	return strtol(out, NULL, 10);
+}
+
+static const char *const both[] = {"vm1", "vm2"};
+
+/*
+ * The shared VMs up, focus on the host (whatever an earlier failure left),
+ * and a fresh dbus-monitor: what it sees from now on is this test's.
+ */
+static int shared_begin(void)
+{
+	int r = shared_vms();
+
+	if (r < 0) {
+		printf("# vm1 and vm2 did not start\n");
+		return r;
+	}
+	monitor_stop(&shared.mon);
+	if (vt_sh(NULL, 0, "timeout 20 vfio-kvm release") != 0)
+		return -EIO;
+	r = sys_wait_focus(&shared, "host", both, 2);
+	if (r >= 0)
+		r = monitor_start(&shared.mon);
+	return r;
+}
+
+/* No key held on any clone of VMS. */
+static int clones_keys_up(struct sys *s, const char *const *vms, size_t n)
+{
+	struct vt_dev *devs[] = {s->kbd, s->mouse};
+
+	for (size_t v = 0; v < n; v++)
+		for (size_t d = 0; d < ARRAY_SIZE(devs); d++) {
+			char link[128];
+			_cleanup_(closep) int fd = -1;
+			int held;
+
+			snprintf(link, sizeof(link), BYID "/%s-%s", vms[v], devs[d]->name);
+			fd = open(link, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0)
+				return -errno;
+			held = vt_keys_down(fd);
+			if (held != 0) {
+				printf("# %s: %d keys down\n", link, held);
+				return held < 0 ? held : -EBUSY;
+			}
+		}
+	return 0;
+}
+
+/* The physical devices grabbed (by some helper) iff a VM has focus. */
+static int physical_grabbed(struct sys *s, bool want)
+{
+	if (vt_is_grabbed(s->kbd->node) != want || vt_is_grabbed(s->mouse->node) != want) {
+		printf("# the physical devices are %s\n", want ? "not grabbed" : "still grabbed");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* --- tests --------------------------------------------------------------------------- */
+
+/* First, before any VM of this program ran. */
+TEST(installed_files_are_where_the_system_looks)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	char out[2048], link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	/* The hook: linked where libvirt looks, to the installed program. */
+	ASSERT_EQ(vt_sh(out, sizeof(out), "ls -l " HOOK_LINK), 0);
+	printf("# %s", out);
+	n = readlink(HOOK_LINK, link, sizeof(link) - 1);
+	ASSERT_TRUE(n > 0);
+	link[n] = '\0';
+	ASSERT_STREQ(link, HOOK_TARGET);
+	ASSERT_EQ(access(HOOK_TARGET, X_OK), 0);
+
+	/* tmpfiles.d made the run directory at boot; and does so again from its file. */
+	ASSERT_EQ(stat(RUN, &st), 0);
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(st.st_mode & 07777, 0755);
+	ASSERT_EQ(st.st_uid, 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "ls -A " RUN "/ring"), 0);
+	ASSERT_STREQ(out, "");
+	ASSERT_EQ(vt_sh(out, sizeof(out),
+	                "rm -rf " RUN " && timeout 30 systemd-tmpfiles --create vfio-kvm.conf"),
+	          0);
+	ASSERT_EQ(stat(RUN, &st), 0);
+	ASSERT_EQ(st.st_mode & 07777, 0755);
+	ASSERT_EQ(stat(RUN "/ring", &st), 0);
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+
+	/* The D-Bus policy: root may own vfio.kvm (the system bus denies it by default). */
+	ASSERT_EQ(sd_bus_open_system(&bus), 0);
+	ASSERT_TRUE(sd_bus_request_name(bus, "vfio.kvm", 0) >= 0);
+	ASSERT_TRUE(sd_bus_release_name(bus, "vfio.kvm") >= 0);
+}
+
+TEST(missing_source_refuses_start_and_leaves_nothing)
+{
+	char out[4096];
+	struct stat st;
+
+	ASSERT_EQ(shared_devices(), 0);
+	ASSERT_EQ(sys_define(&shared, "vm3", vm3_inputs, NULL), 0);
+	/* What the install docs say after installing the hook; libvirtd rereads it. */
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 60 systemctl reload libvirtd.service"), 0);
+	ASSERT_EQ(vt_wait_sh(60000, VIRSH " version"), 0);
+	ASSERT_NE(vt_sh(out, sizeof(out), VIRSH " start vm3"), 0);
+	comment("virsh start vm3", out);
+	ASSERT_CONTAINS(out, "vfio-kvm: vm3: " BYID "/nokbd does not exist");
+
+	ASSERT_EQ(
+	    vt_sh(out, sizeof(out), "systemctl show -p LoadState --value vfio-kvm-vm3.service"), 0);
+	ASSERT_STREQ(out, "not-found\n");
+	ASSERT_TRUE(lstat(BYID "/vm3-kbd", &st) < 0 && errno == ENOENT);
+	ASSERT_TRUE(lstat(RUN "/ring/vm3", &st) < 0 && errno == ENOENT);
+	ASSERT_TRUE(lstat(RUN "/status/vm3", &st) < 0 && errno == ENOENT);
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " domstate vm3"), 0);
+	ASSERT_CONTAINS(out, "shut off");
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " undefine vm3"), 0);
+}
+
+TEST(hook_starts_units_and_qemu_holds_clones)
+{
+	char out[4096], node[PATH_MAX], link[128];
+	const char *pid_line;
+	long pid1, pid2, owner;
+
+	ASSERT_EQ(shared_vms(), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out),
+	                "systemctl is-active vfio-kvm-vm1.service vfio-kvm-vm2.service"),
+	          0);
+	for (size_t v = 0; v < ARRAY_SIZE(both); v++) {
+		struct vt_dev *devs[] = {shared.kbd, shared.mouse};
+
+		for (size_t d = 0; d < ARRAY_SIZE(devs); d++) {
+			snprintf(link, sizeof(link), BYID "/%s-%s", both[v], devs[d]->name);
+			if (!is_char_device(link))
+				TEST_FAIL("%s is no clone", link);
+		}
+	}
+
+	/* QEMU holds the clones: passthrough grabs both, evdev grab='all' the keyboard. */
+	pid1 = read_long_file("/run/libvirt/qemu/vm1.pid");
+	pid2 = read_long_file("/run/libvirt/qemu/vm2.pid");
+	ASSERT_TRUE(pid1 > 1 && pid2 > 1);
+	ASSERT_TRUE(holds_open(pid1, BYID "/vm1-kbd"));
+	ASSERT_TRUE(holds_open(pid1, BYID "/vm1-mouse"));
+	ASSERT_TRUE(holds_open(pid2, BYID "/vm2-kbd"));
+	ASSERT_TRUE(holds_open(pid2, BYID "/vm2-mouse"));
+	ASSERT_EQ(vt_is_grabbed(node_of(BYID "/vm1-kbd", node)), 1);
+	ASSERT_EQ(vt_is_grabbed(node_of(BYID "/vm1-mouse", node)), 1);
+	ASSERT_EQ(vt_is_grabbed(node_of(BYID "/vm2-kbd", node)), 1);
+
+	/* Nobody has focus yet: the host keeps its keyboard. */
+	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
+	ASSERT_EQ(physical_grabbed(&shared, false), 0);
+
+	/* The udev rule marked the clones and made their links. */
+	ASSERT_EQ(vt_sh(NULL, 0, "udevadm settle --timeout=30"), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "udevadm info --query=property --name=%s",
+	                node_of(BYID "/vm1-kbd", node)),
+	          0);
+	ASSERT_CONTAINS(out, "ID_VFIO_KVM_CLONE=1\n");
+	ASSERT_CONTAINS(out, "LIBINPUT_IGNORE_DEVICE=1\n");
+	ASSERT_CONTAINS(out, BYID "/vm1-kbd");
+	ASSERT_EQ(vt_sh(out, sizeof(out), "udevadm info --query=property --name=%s",
+	                node_of(BYID "/vm2-mouse", node)),
+	          0);
+	ASSERT_CONTAINS(out, "ID_VFIO_KVM_CLONE=1\n");
+	ASSERT_CONTAINS(out, BYID "/vm2-mouse");
+	/* Not a clone: the physical device is left alone. */
+	ASSERT_EQ(
+	    vt_sh(out, sizeof(out), "udevadm info --query=property --name=%s", shared.kbd->node),
+	    0);
+	if (strstr(out, "ID_VFIO_KVM_CLONE"))
+		TEST_FAIL("the physical keyboard is marked as a clone");
+
+	/* The D-Bus policy let a helper own vfio.kvm. */
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 20 busctl --system status vfio.kvm"), 0);
+	pid_line = strncmp(out, "PID=", 4) == 0 ? out : strstr(out, "\nPID=");
+	owner = pid_line ? strtol(pid_line + (*pid_line == '\n') + 4, NULL, 10) : -1;
+	if (owner != unit_main_pid("vm1") && owner != unit_main_pid("vm2")) {
+		comment("busctl status vfio.kvm", out);
+		TEST_FAIL("vfio.kvm is owned by pid %ld, not by a helper", owner);
+	}
+	ASSERT_EQ(
+	    vt_sh(out, sizeof(out),
+	          "timeout 20 busctl --system get-property vfio.kvm /vfio/kvm vfio.kvm Target"),
+	    0);
+	ASSERT_STREQ(out, "s \"host\"\n");
+}
+
+TEST(cycle_hotkey_moves_focus_around_the_ring)
+{
+	static const char *const order[] = {"host", "vm1", "vm2", "host"};
+	char out[4096], want[64];
+
+	ASSERT_EQ(shared_begin(), 0);
+	for (size_t i = 1; i < ARRAY_SIZE(order); i++) {
+		ASSERT_EQ(vt_dev_combo(shared.kbd, cycle_keys, ARRAY_SIZE(cycle_keys)), 0);
+		if (sys_wait_focus(&shared, order[i], both, 2) < 0)
+			TEST_FAIL("step %zu: focus did not move to %s", i, order[i]);
+		ASSERT_EQ(physical_grabbed(&shared, strcmp(order[i], "host") != 0), 0);
+		ASSERT_EQ(monitor_expect(&shared.mon, order[i], order[i - 1]), 0);
+		ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+		/* What a user reads. */
+		ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 20 vfio-kvm status"), 0);
+		if (i == 1)
+			comment("vfio-kvm status", out);
+		snprintf(want, sizeof(want), "focus: %s (", order[i]);
+		ASSERT_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "\n* %s", order[i]);
+		ASSERT_CONTAINS(out, want);
+	}
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+}
+
+TEST(direct_hotkey_from_metadata_and_release_hotkey)
+{
+	char out[4096];
+
+	ASSERT_EQ(shared_begin(), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 20 vfio-kvm status"), 0);
+	ASSERT_CONTAINS(out, "hotkey KEY_2+KEY_LEFTCTRL+KEY_RIGHTCTRL");
+
+	ASSERT_EQ(vt_dev_combo(shared.kbd, vm2_keys, ARRAY_SIZE(vm2_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm2", both, 2), 0);
+	ASSERT_EQ(physical_grabbed(&shared, true), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm2", "host"), 0);
+	ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+
+	ASSERT_EQ(vt_dev_combo(shared.kbd, release_keys, ARRAY_SIZE(release_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
+	ASSERT_EQ(physical_grabbed(&shared, false), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "host", "vm2"), 0);
+	ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+}
+
+TEST(libvirtd_restart_keeps_the_units)
+{
+	char out[4096], since[64];
+	long pid1, pid2;
+
+	ASSERT_EQ(shared_begin(), 0);
+	pid1 = unit_main_pid("vm1");
+	pid2 = unit_main_pid("vm2");
+	ASSERT_TRUE(pid1 > 1 && pid2 > 1);
+
+	ASSERT_EQ(vt_sh(since, sizeof(since), "date '+%%Y-%%m-%%d %%H:%%M:%%S'"), 0);
+	since[strcspn(since, "\n")] = '\0';
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 120 systemctl restart libvirtd.service"), 0);
+	/*
+	 * The reconnect hook runs inside libvirt's reconnect job on each domain;
+	 * a monitor command needs a job too, so it returns after the hook did.
+	 */
+	for (size_t v = 0; v < ARRAY_SIZE(both); v++) {
+		if (vt_wait_sh(60000, VIRSH " qemu-monitor-command %s --hmp 'info status'",
+		               both[v]) < 0)
+			TEST_FAIL("%s: libvirtd did not reconnect", both[v]);
+		ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " domstate %s", both[v]), 0);
+		ASSERT_CONTAINS(out, "running");
+	}
+	ASSERT_EQ(unit_main_pid("vm1"), pid1);
+	ASSERT_EQ(unit_main_pid("vm2"), pid2);
+	/* libvirtd says so when a hook fails. */
+	if (vt_sh(out, sizeof(out),
+	          "journalctl -q --no-pager -o cat --since '%s' -u libvirtd.service "
+	          "| grep -i -e hook -e vfio-kvm",
+	          since) != 1) {
+		comment("libvirtd's journal since the restart", out);
+		TEST_FAIL("libvirtd logged about the hook");
+	}
+	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
+	/* Stopping the VMs afterwards: destroying_the_focused_vm_moves_focus_on. */
+}
+
+/* Last of the tests on the shared VMs: it destroys them. */
+TEST(destroying_the_focused_vm_moves_focus_on)
+{
+	char out[4096];
+
+	ASSERT_EQ(shared_begin(), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 20 vfio-kvm focus vm1"), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm1", both, 2), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm1", "host"), 0);
+
+	/* vm1 goes: its unit and clones with it, focus to the next in the ring. */
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " destroy vm1"), 0);
+	ASSERT_EQ(vt_wait_sh(VT_TIMEOUT_MS, "! systemctl is-active -q vfio-kvm-vm1.service"), 0);
+	ASSERT_EQ(vt_wait_gone(BYID "/vm1-kbd"), 0);
+	ASSERT_EQ(vt_wait_gone(BYID "/vm1-mouse"), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm2", both + 1, 1), 0);
+	ASSERT_EQ(physical_grabbed(&shared, true), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm2", "vm1"), 0);
+	ASSERT_EQ(clones_keys_up(&shared, both + 1, 1), 0);
+
+	/* The last VM goes: focus returns to the host, which gets its keyboard back. */
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " destroy vm2"), 0);
+	ASSERT_EQ(vt_wait_sh(VT_TIMEOUT_MS, "! systemctl is-active -q vfio-kvm-vm2.service"), 0);
+	ASSERT_EQ(vt_wait_gone(BYID "/vm2-kbd"), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "host", NULL, 0), 0);
+	ASSERT_EQ(physical_grabbed(&shared, false), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "host", "vm2"), 0);
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+	/* Nobody runs: nobody owns the name. */
+	ASSERT_NE(vt_sh(out, sizeof(out), "timeout 20 busctl --system status vfio.kvm"), 0);
+}
+
+struct test_case test_cases[TEST_CASES_MAX];
+unsigned test_n_cases;
+bool test_failed;
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	vt_require_guest();
+	r = test_run_all(argc, argv);
+	sys_teardown(&shared);
+	return r;
+}
