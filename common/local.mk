@@ -13,5 +13,6 @@ libvkcommon_a_SOURCES = \
 	common/ring.c common/ring.h \
 	common/focus-file.c common/focus-file.h \
 	common/unit.c common/unit.h \
-	common/status-file.c common/status-file.h
+	common/status-file.c common/status-file.h \
+	common/devcache.c common/devcache.h
 VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS) $(LIBSYSTEMD_LIBS)

@@ -13,9 +13,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "devcache.h"
 #include "ring.h"
 #include "unit.h"
 
@@ -178,6 +180,17 @@ int unit_helper_argv(const char *helper, const struct domain *domain, const stru
 	return 0;
 }
 
+/* Copies at most VM_NAME_MAX bytes of a name that was not validated, each
+ * byte that is not printable ASCII as '?', so a message stays one clean line. */
+static void name_tame(const char *name, char out[static VM_NAME_MAX + 1])
+{
+	size_t i;
+
+	for (i = 0; name[i] && i < VM_NAME_MAX; i++)
+		out[i] = name[i] > 0x20 && name[i] < 0x7f ? name[i] : '?';
+	out[i] = '\0';
+}
+
 int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
 		     struct diag *diag)
 {
@@ -185,8 +198,15 @@ int unit_domain_read(int fd, const char *what, const char *vm, struct domain *re
 	struct diag parse_diag = {};
 	struct domain domain;
 	size_t len = 0;
-	const char *who = vm ? vm : what;
+	char who_tamed[VM_NAME_MAX + 1];
+	const char *who = what;
 	int r;
+
+	/* vm comes from argv (libvirt's or a user's): hostile until it matches the XML. */
+	if (vm) {
+		name_tame(vm, who_tamed);
+		who = who_tamed;
+	}
 
 	if (!xml)
 		return diag_set(diag, -ENOMEM, "%s: out of memory", who);
@@ -216,12 +236,10 @@ int unit_domain_read(int fd, const char *what, const char *vm, struct domain *re
 	}
 	if (vm && strcmp(domain.name, vm) != 0) {
 		char shown[VM_NAME_MAX + 1];
-		size_t i;
+
 		/* Not validated when the domain has no sources of ours: print it tamed. */
-		for (i = 0; domain.name[i] && i < VM_NAME_MAX; i++)
-			shown[i] = domain.name[i] > 0x20 && domain.name[i] < 0x7f ? domain.name[i] : '?';
-		shown[i] = '\0';
-		return diag_set(diag, -EINVAL, "%s: the domain XML from %s is for '%s'", vm, what,
+		name_tame(domain.name, shown);
+		return diag_set(diag, -EINVAL, "%s: the domain XML from %s is for '%s'", who, what,
 				shown);
 	}
 	*ret = domain;
@@ -252,7 +270,15 @@ int unit_check_sources(const struct domain *domain, struct diag *diag)
 			return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long",
 					domain->name, domain->sources[i].device);
 		if (stat(path, &st) < 0) {
+			char cache[VK_PATH_MAX];
+
 			r = -errno;
+			/* Seen before: the helper makes its clone from the cache and waits for it. */
+			if (r == -ENOENT &&
+			    devcache_path(CACHE_DIR, domain->sources[i].device, cache, sizeof(cache),
+					  NULL) >= 0 &&
+			    access(cache, F_OK) == 0)
+				continue;
 			if (r == -ENOENT)
 				return diag_set(diag, r, "%s: %s does not exist", domain->name, path);
 			return diag_set(diag, r, "%s: '%s': %s", domain->name, path, strerror(-r));
@@ -285,6 +311,39 @@ static int append_exec_start(sd_bus_message *m, char **argv)
 	if (r >= 0)
 		r = sd_bus_message_append(m, "b", 0);
 	for (int i = 0; i < 4 && r >= 0; i++)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
+/* IPAddressDeny=any: every IPv4 and IPv6 address, each as (family, address, prefix length). */
+static int append_ip_deny_any(sd_bus_message *m)
+{
+	static const uint8_t zeros[16] = {};
+	static const struct {
+		int32_t family;
+		size_t size;
+	} all[] = { { AF_INET, 4 }, { AF_INET6, 16 } };
+	int r;
+
+	r = sd_bus_message_open_container(m, 'r', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "IPAddressDeny");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "a(iayu)");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(iayu)");
+	for (size_t i = 0; i < ARRAY_SIZE(all) && r >= 0; i++) {
+		r = sd_bus_message_open_container(m, 'r', "iayu");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "i", all[i].family);
+		if (r >= 0)
+			r = sd_bus_message_append_array(m, 'y', zeros, all[i].size);
+		if (r >= 0)
+			r = sd_bus_message_append(m, "u", (uint32_t)0);
+		if (r >= 0)
+			r = sd_bus_message_close_container(m);
+	}
+	for (int i = 0; i < 3 && r >= 0; i++)
 		r = sd_bus_message_close_container(m);
 	return r;
 }
@@ -334,6 +393,29 @@ int unit_append_properties(sd_bus_message *m, const struct unit_request *req, st
 		1, 1, "AF_UNIX", "ProtectKernelTunables", "b", 1, "ProtectKernelModules", "b", 1,
 		"ProtectControlGroups", "b", 1, "LockPersonality", "b", 1, "MemoryDenyWriteExecute",
 		"b", 1, "RestrictSUIDSGID", "b", 1);
+	/*
+	 * Root, but with no capabilities: every file it opens is root's own. No
+	 * namespaces, clock, kernel log, hostname, realtime or IP. System calls:
+	 * what a service uses (pidfd_open is in @process), less @privileged and
+	 * @resources; a call outside the set kills the helper (SIGSYS), which
+	 * shows in the journal. /proc shows only our own processes (the helper
+	 * watches other helpers with pidfd_open, which does not need /proc).
+	 * PrivateDevices= is not set: the helper needs /dev/uinput and the whole,
+	 * changing /dev/input; DevicePolicy= closes the rest. UMask stays 0022:
+	 * the status directory the helper makes must stay readable by anyone.
+	 */
+	if (r >= 0)
+		r = sd_bus_message_append(
+			m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
+			"CapabilityBoundingSet", "t", (uint64_t)0, "ProtectKernelLogs", "b", 1,
+			"ProtectClock", "b", 1, "ProtectHostname", "b", 1, "ProtectProc", "s",
+			"invisible", "ProcSubset", "s", "pid", "PrivateMounts", "b", 1,
+			"RestrictNamespaces", "t", (uint64_t)0, "RestrictRealtime", "b", 1,
+			"SystemCallArchitectures", "as", 1, "native", "SystemCallFilter", "(bas)", 1,
+			1, "@system-service", "SystemCallFilter", "(bas)", 0, 2, "@privileged",
+			"@resources");
+	if (r >= 0)
+		r = append_ip_deny_any(m);
 	if (r >= 0)
 		r = append_exec_start(m, argv);
 	if (r < 0)

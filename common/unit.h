@@ -86,7 +86,9 @@ int unit_check_name(const char *vm, struct diag *diag);
  * Checks the VM's name (unit_check_name()) and that every physical source of
  * domain exists (stat), so the most common mistakes get the clearest message
  * before anything talks to systemd: "vm1: /dev/input/by-id/… does not
- * exist". Returns 0 or a negative errno with diag.
+ * exist". A missing source whose capabilities are cached in CACHE_DIR is
+ * accepted: the helper clones it from the cache and waits for it.
+ * Returns 0 or a negative errno with diag.
  */
 int unit_check_sources(const struct domain *domain, struct diag *diag);
 

@@ -6,6 +6,7 @@
 
 #include "focus.h"
 #include "log.h"
+#include "presence.h"
 #include "ring-follow.h"
 #include "status-file.h"
 
@@ -59,6 +60,9 @@ static bool focus_grab(struct helper *h, struct source *s)
 		return false;
 	r = source_grab(s, true);
 	s->grab_busy = r == -EBUSY;
+	/* Nobody else can set them while we hold the grab: restored when we let go. */
+	if (r >= 0)
+		s->host_leds = source_read_leds(s);
 	if (r == -EBUSY)
 		follow_arm_timer(h);
 	if (r < 0) {
@@ -76,6 +80,7 @@ static bool focus_grab(struct helper *h, struct source *s)
 	}
 	s->fwd.mode = FORWARD_ON;
 	(void)forward_resync(&s->fwd);
+	(void)source_write_leds(s, s->clone_leds);
 	return true;
 }
 
@@ -135,8 +140,10 @@ void focus_lose(struct helper *h)
 		if (s->gone)
 			continue;
 		(void)forward_release(&s->fwd);
-		if (s->fwd.mode == FORWARD_ON)
+		if (s->fwd.mode == FORWARD_ON) {
+			(void)source_write_leds(s, s->host_leds);
 			(void)source_grab(s, false);
+		}
 		s->fwd.mode = FORWARD_OFF;
 		s->grab_busy = false;
 		if (!s->hotkey_capable)
@@ -149,12 +156,20 @@ void focus_source_failed(struct helper *h, struct source *s, int error)
 {
 	if (s->gone)
 		return;
-	log_warning(h->vm, "'%s': %s; the clone stays", s->phys_path, strerror(-error));
+	log_warning(h->vm, "'%s': %s; the clone stays, waiting for the device", s->phys_path,
+		    strerror(-error));
 	s->gone = true;
-	focus_set_reading(s, false);
+	/*
+	 * Closing the device drops our grab. With the device gone its keys count
+	 * as released: the resync feeds their key-ups to the hotkey machine (a
+	 * hotkey half pressed is dropped, not fired) and, with focus, to the clone.
+	 */
+	source_close_physical(s);
+	(void)forward_resync(&s->fwd);
 	(void)forward_release(&s->fwd);
-	if (s->fwd.mode == FORWARD_ON)
-		(void)source_grab(s, false);
+	s->fwd.fired = NULL;
 	s->fwd.mode = FORWARD_OFF;
+	s->grab_busy = false;
+	presence_wait(h, s);
 	focus_status(h);
 }

@@ -4,6 +4,14 @@
  * is grabbed or forwarded and only sources that can complete a hotkey stay in
  * the event loop. focus_gain() and focus_lose() are the only ways focus
  * changes; the focus file drives them (ring-follow.h).
+ *
+ * LEDs: while a VM holds a keyboard's grab, the keyboard shows what the VM's
+ * guest set on its clone (read from the clone's uinput fd). The state the
+ * keyboard showed when the grab was taken is the host's (a grabbed keyboard
+ * sends the host no keys that could change it) and is written back before
+ * the grab is let go, so each switch shows the new target's LEDs and the host
+ * gets its own back. A helper killed while holding a grab cannot do that: its
+ * VM's LEDs stay until the next switch that involves this keyboard.
  */
 #pragma once
 
@@ -32,8 +40,9 @@ void focus_retry_grabs(struct helper *h);
  * it can complete a hotkey (dropping what queued up while it was not read). */
 void focus_update_reading(struct helper *h, struct source *s);
 
-/* Takes a source whose reading failed (error: negative errno) out of the
- * loop, releasing the keys down on its clone; the clone stays. */
+/* Takes a source whose reading failed (error: negative errno, e.g. -ENODEV:
+ * unplugged) out of the loop: keys down on its clone are released, the
+ * device is closed and waited for (presence.h); the clone stays. */
 void focus_source_failed(struct helper *h, struct source *s, int error);
 
 /*

@@ -21,6 +21,7 @@ struct bus;
 struct helper {
 	const char *vm;           /* VM name, for messages */
 	const char *run_dir;      /* the ring's directory (ring.h) */
+	const char *cache_dir;    /* device capabilities seen before (devcache.h) */
 	bool include_host;        /* the host is a stop of the cycle */
 	sd_event *event;
 	struct hotkey hotkey;     /* shared by every source that can complete a hotkey */
@@ -47,3 +48,10 @@ struct helper {
 
 	struct bus *bus;          /* NULL: no bus (--no-bus, or unreachable) */
 };
+
+/*
+ * Puts s's physical device (s->fd) into the event loop, read now if h has
+ * focus or s can complete a hotkey. Returns 0 or a negative errno (s->io
+ * stays NULL).
+ */
+int helper_add_input(struct helper *h, struct source *s);

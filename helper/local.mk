@@ -9,6 +9,8 @@ vfio_kvm_helper_SOURCES = \
 	helper/focus.c helper/focus.h \
 	helper/announce.c helper/announce.h \
 	helper/ring-follow.c helper/ring-follow.h \
-	helper/bus.c helper/bus.h
+	helper/bus.c helper/bus.h \
+	helper/fdstore.c helper/fdstore.h \
+	helper/presence.c helper/presence.h
 vfio_kvm_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 vfio_kvm_helper_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

@@ -7,7 +7,7 @@
  *
  *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]...
  *                   [--focus] [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host]
- *                   [--no-bus] [--help]
+ *                   [--no-bus] [--cache-dir DIR] [--help]
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 when setup fails, 2 on a bad command line.
  */
@@ -20,10 +20,12 @@
 #include <systemd/sd-event.h>
 
 #include "bus.h"
+#include "fdstore.h"
 #include "focus.h"
 #include "helper.h"
 #include "log.h"
 #include "names.h"
+#include "presence.h"
 #include "ring-follow.h"
 #include "settings.h"
 
@@ -47,13 +49,14 @@ static bool arg_focus;
 static const char *arg_run_dir = RUN_DIR;
 static bool arg_include_host = true;
 static bool arg_bus = true;
+static const char *arg_cache_dir = CACHE_DIR;
 static struct hotkey_binding arg_hotkeys[ARRAY_SIZE(hotkey_action_names)];
 
 static void help(void)
 {
 	printf("%s --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]... [--focus]\n"
 	       "        [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host] [--no-bus]\n"
-	       "        [--help]\n\n"
+	       "        [--cache-dir DIR] [--help]\n\n"
 	       "Clones input devices with uinput for one VM and forwards events to the clones\n"
 	       "while the VM has focus.\n\n"
 	       "  --vm NAME           the VM's name\n"
@@ -66,6 +69,7 @@ static void help(void)
 	       "  --run-dir DIR       the ring and focus file (default " RUN_DIR ")\n"
 	       "  --no-host           the cycle hotkey skips the host\n"
 	       "  --no-bus            do not connect to the D-Bus system bus\n"
+	       "  --cache-dir DIR     device capabilities seen before (default " CACHE_DIR ")\n"
 	       "  --help              show this help\n",
 	       program_invocation_short_name);
 }
@@ -96,16 +100,16 @@ static int check_path(const char *path, bool clone, struct diag *diag)
 }
 
 /* Room is left for "/ring/<vm>" and the like after it. */
-static int check_run_dir(const char *path, struct diag *diag)
+static int check_dir(const char *option, const char *path, struct diag *diag)
 {
 	if (path[0] != '/')
-		return diag_set(diag, -EINVAL, "--run-dir '%.64s': not an absolute path", path);
+		return diag_set(diag, -EINVAL, "%s '%.64s': not an absolute path", option, path);
 	if (strlen(path) > VK_PATH_MAX / 2)
-		return diag_set(diag, -ENAMETOOLONG, "--run-dir: longer than %d bytes",
+		return diag_set(diag, -ENAMETOOLONG, "%s: longer than %d bytes", option,
 				VK_PATH_MAX / 2);
 	for (const char *p = path; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return diag_set(diag, -EINVAL, "--run-dir with a control character");
+			return diag_set(diag, -EINVAL, "%s with a control character", option);
 	return 0;
 }
 
@@ -206,6 +210,7 @@ static int parse_argv(int argc, char *argv[], struct diag *diag)
 		{"run-dir", required_argument, NULL, 'r'},
 		{"no-host", no_argument, NULL, 'H'},
 		{"no-bus", no_argument, NULL, 'B'},
+		{"cache-dir", required_argument, NULL, 'c'},
 		{},
 	};
 	/* Devices are checked after all options: the clone name check needs --vm. */
@@ -248,7 +253,7 @@ static int parse_argv(int argc, char *argv[], struct diag *diag)
 				return r;
 			break;
 		case 'r':
-			r = check_run_dir(optarg, diag);
+			r = check_dir("--run-dir", optarg, diag);
 			if (r < 0)
 				return r;
 			arg_run_dir = optarg;
@@ -258,6 +263,12 @@ static int parse_argv(int argc, char *argv[], struct diag *diag)
 			break;
 		case 'B':
 			arg_bus = false;
+			break;
+		case 'c':
+			r = check_dir("--cache-dir", optarg, diag);
+			if (r < 0)
+				return r;
+			arg_cache_dir = optarg;
 			break;
 		case ':':
 			return diag_set(diag, -EINVAL, "option '%.64s' needs a value", argv[optind - 1]);
@@ -312,6 +323,27 @@ static int on_input(sd_event_source *es, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
+/* The clone's uinput fd: the target's LED changes reach the device while it is ours. */
+static int on_clone(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+{
+	struct source *s = userdata;
+
+	if (source_read_clone(s) && s->fwd.mode == FORWARD_ON)
+		(void)source_write_leds(s, s->clone_leds);
+	return 0;
+}
+
+int helper_add_input(struct helper *h, struct source *s)
+{
+	int r = sd_event_add_io(h->event, &s->io, s->fd, EPOLLIN, on_input, s);
+
+	if (r >= 0 && !h->focus && !s->hotkey_capable)
+		r = sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
+	if (r < 0)
+		s->io = sd_event_source_disable_unref(s->io);
+	return r;
+}
+
 static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
 {
 	return sd_event_exit(sd_event_source_get_event(es), 0);
@@ -334,6 +366,7 @@ static int run(void)
 	struct helper h = {
 		.vm = arg_vm,
 		.run_dir = arg_run_dir,
+		.cache_dir = arg_cache_dir,
 		.include_host = arg_include_host,
 		.direct = arg_hotkeys[HOTKEY_DIRECT].keys,
 		.inotify_fd = -1,
@@ -370,20 +403,31 @@ static int run(void)
 		struct source *s = &h.sources[i];
 
 		s->helper = &h;
-		s->fd = -1;
-		s->uinput_fd = -1;
+		s->fd = s->uinput_fd = s->stored_fd = s->watch_fd = -1;
+		s->wd_dir = s->wd_parent = s->wd_node_dir = -1;
 		strcpy(s->phys_path, arg_devices[i].phys);
 		strcpy(s->clone_path, arg_devices[i].clone);
 		s->toggle = arg_devices[i].toggle;
-		h.n_sources = i + 1;
+	}
+	h.n_sources = arg_n_devices;
+	/* The clones of a helper that died, kept by systemd: taken back, not made anew. */
+	fdstore_take(&h);
+	for (size_t i = 0; i < arg_n_devices; i++) {
+		struct source *s = &h.sources[i];
+
 		r = source_open(s, &h.hotkey, &diag);
 		if (r < 0) {
 			log_error(arg_vm, "%s", diag.msg);
 			goto out;
 		}
-		r = sd_event_add_io(h.event, &s->io, s->fd, EPOLLIN, on_input, s);
-		if (r >= 0 && !s->hotkey_capable)
-			r = sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
+		/* Absent, its clone made from the cache: waited for like an unplugged one. */
+		if (s->fd < 0)
+			presence_wait(&h, s);
+		else
+			r = helper_add_input(&h, s);
+		if (r >= 0)
+			r = sd_event_add_io(h.event, &s->clone_io, s->uinput_fd, EPOLLIN, on_clone,
+					    s);
 		if (r < 0) {
 			log_error(arg_vm, "'%s': %s", s->phys_path, strerror(-r));
 			goto out;

@@ -23,28 +23,74 @@ struct source {
 	struct keyset toggle;         /* QEMU input-linux grab toggle (n == 0: none) */
 	int fd;                       /* physical device, O_RDWR|O_NONBLOCK|O_CLOEXEC */
 	struct libevdev *evdev;
-	int uinput_fd;                /* the clone's /dev/uinput fd, owned (not libevdev's) */
-	struct libevdev_uinput *uinput;
+	int uinput_fd;                /* the clone's /dev/uinput fd, O_NONBLOCK, owned */
+	struct libevdev_uinput *uinput; /* NULL for a clone adopted from the fd store */
+	int stored_fd;                /* uinput fd from systemd's fd store, until adopted (-1) */
+	bool stored;                  /* uinput_fd is in systemd's fd store (fdstore.h) */
+	uint32_t clone_leds;          /* LEDs the target set on its clone, bit per LED code */
+	uint32_t host_leds;           /* the physical device's LEDs when we grabbed it */
 	char clone_node[VK_PATH_MAX]; /* /dev/input/eventN of the clone ("" until created) */
 	bool linked;                  /* clone_path was created by us */
 	bool hotkey_capable;          /* has a key of some hotkey: read even without focus */
-	bool gone;                    /* reading failed: out of the loop */
+	bool gone;                    /* absent (unplugged): s->fd closed, waiting (presence.h) */
+	bool mismatch_logged;         /* a replugged device with other capabilities was logged */
+	bool cache_logged;            /* a failure to write its capability cache was logged */
 	bool error_logged;            /* a grab or write failure was logged */
 	bool grab_busy;               /* the last grab got EBUSY: another helper still holds it */
 	sd_event_source *io;
+	sd_event_source *clone_io;    /* the uinput fd: what the target writes (LEDs) */
+	int watch_fd;                 /* inotify while absent (-1), see presence.h */
+	int wd_dir, wd_parent;        /* its watches: the link's directory and that one's parent */
+	int wd_node_dir;              /* after EACCES: the node's directory, for node_name */
+	char node_name[32];
+	sd_event_source *watch_io;
 	struct forward fwd;
 };
 
 /*
- * s must be zeroed, with fd = uinput_fd = -1 and the paths filled in. Opens
+ * s must be zeroed, with fd = uinput_fd = watch_fd = -1, stored_fd as
+ * fdstore_take() left it (-1: none) and the paths filled in. Opens
  * s->phys_path, creates the clone (same name, IDs, capabilities, abs info and
- * repeat settings; phys CLONE_PHYS_PREFIX + basename of clone_path) and makes
- * s->clone_path a symlink to its node (atomically; the parent directory is
- * created if missing). hk is the helper's hotkey machine; it decides
- * hotkey_capable. On failure returns a negative errno with diag "'path': what
- * failed", and everything made so far is undone.
+ * repeat settings; phys CLONE_PHYS_PREFIX + basename of clone_path), opened
+ * O_NONBLOCK, and makes s->clone_path a symlink to its node (atomically; the
+ * parent directory is created if missing). With a stored_fd, that clone is
+ * adopted instead if it still is ours and matches the device (else it is
+ * dropped, logged, and a new one made): keys still down on it are released
+ * and its LED state is read. A new clone goes to the fd store. A device that
+ * does not exist (ENOENT, ENODEV, ENXIO) gets its clone from the capability
+ * cache in helper->cache_dir and is left absent (s->fd = -1, gone; the caller
+ * waits for it); never seen before: -ENOENT with diag. A device opened is
+ * written to that cache (a failure is logged once). hk is the
+ * helper's hotkey machine; it decides hotkey_capable. On failure returns a
+ * negative errno with diag "'path': what failed", and everything made so far
+ * is undone.
  */
 int source_open(struct source *s, struct hotkey *hk, struct diag *diag);
+
+/*
+ * For an absent source (s->fd < 0, clone kept): opens s->phys_path again and
+ * checks it has the capabilities the clone was made with. Returns 0 (s->fd,
+ * s->evdev and the forwarder set up, mode FORWARD_OFF, nothing down), or a
+ * negative errno: the open's (-ENOENT, -EACCES, …) or -EMEDIUMTYPE with diag
+ * for a different device under that name.
+ */
+int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag);
+
+/* Closes the physical device (after it went away); the clone and s->evdev stay. */
+void source_close_physical(struct source *s);
+
+/*
+ * Reads what the target wrote to the clone (the uinput fd): LED changes update
+ * clone_leds; echoes (EV_REP, EV_UINPUT, …) are dropped. Returns true if
+ * clone_leds changed.
+ */
+bool source_read_clone(struct source *s);
+
+/* Sets the physical device's LEDs to leds (only those it has), one frame. 0 or -errno. */
+int source_write_leds(struct source *s, uint32_t leds);
+
+/* The physical device's LED state (EVIOCGLED), as a bit per LED code; 0 if unknown. */
+uint32_t source_read_leds(const struct source *s);
 
 /*
  * Releases keys down on the clone, ungrabs, destroys the clone and removes

@@ -1,14 +1,19 @@
 # engine: the hotkey machine, the forwarding hot path (fed through pipes), the
-# helper's pure ring decisions, and the helper on real uinput devices (skipped
-# without root and /dev/uinput; the D-Bus one also without a system bus).
-check_PROGRAMS += test-hotkey test-forward test-announce \
-	test-uinput-helper test-uinput-ring test-uinput-bus
-TESTS += test-hotkey test-forward test-announce \
-	test-uinput-helper test-uinput-ring test-uinput-bus
+# helper's pure ring decisions, the capability cache's format, and the helper
+# on real uinput devices (skipped without root and /dev/uinput; the D-Bus one
+# also without a system bus; the fault one's systemd test outside the guest).
+check_PROGRAMS += test-hotkey test-forward test-announce test-devcache \
+	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault
+TESTS += test-hotkey test-forward test-announce test-devcache \
+	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault
 
 test_hotkey_SOURCES = tests/unit/test-hotkey.c tests/test.h
 test_hotkey_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_hotkey_LDADD = $(VKCOMMON_LIBS)
+
+test_devcache_SOURCES = tests/unit/test-devcache.c tests/test.h
+test_devcache_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_devcache_LDADD = $(VKCOMMON_LIBS)
 
 test_forward_SOURCES = tests/unit/test-forward.c tests/test.h helper/forward.c helper/forward.h
 test_forward_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
@@ -33,3 +38,7 @@ test_uinput_ring_LDADD = $(VKCOMMON_LIBS)
 test_uinput_bus_SOURCES = tests/unit/test-uinput-bus.c tests/test.h
 test_uinput_bus_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 test_uinput_bus_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
+
+test_uinput_fault_SOURCES = tests/unit/test-uinput-fault.c tests/unit/test-uinput-rig.h tests/test.h
+test_uinput_fault_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
+test_uinput_fault_LDADD = $(VKCOMMON_LIBS)

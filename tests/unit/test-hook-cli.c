@@ -168,6 +168,17 @@ TEST(hook_prepare_name_mismatch)
 	ASSERT_STREQ(res.err, "vfio-kvm: vm2: the domain XML from stdin is for 'vm1'\n");
 }
 
+/* The argv name is hostile until it matches the XML: the message stays one line. */
+TEST(hook_prepare_tames_the_argv_name)
+{
+	struct result res;
+	char *argv[] = { HOOK, "vm\n\033[2Jx", "prepare", "begin", "-", NULL };
+
+	run(argv, xml_ours, strlen(xml_ours), &res);
+	ASSERT_EQ(res.status, 1);
+	ASSERT_STREQ(res.err, "vfio-kvm: vm??[2Jx: the domain XML from stdin is for 'vm1'\n");
+}
+
 TEST(hook_prepare_oversize)
 {
 	size_t len = DOMAIN_XML_MAX + 4096;

@@ -278,6 +278,26 @@ static void mock_record_properties(struct mock *mk, sd_bus_message *m)
 			}
 			sd_bus_message_exit_container(m);
 			sd_bus_message_exit_container(m);
+		} else if (strcmp(contents, "as") == 0 || strcmp(contents, "(bas)") == 0) {
+			const char *item;
+			int flag;
+
+			/* Lists as "Name=a,b", "(bas)" as "Name=yes:a,b" (the bool first). */
+			fprintf(mk->report, "%s=", name);
+			sd_bus_message_enter_container(m, 'v', contents);
+			if (contents[0] == '(') {
+				sd_bus_message_enter_container(m, 'r', "bas");
+				sd_bus_message_read(m, "b", &flag);
+				fprintf(mk->report, "%s:", flag ? "yes" : "no");
+			}
+			sd_bus_message_enter_container(m, 'a', "s");
+			for (int i = 0; sd_bus_message_read(m, "s", &item) > 0; i++)
+				fprintf(mk->report, "%s%s", i ? "," : "", item);
+			sd_bus_message_exit_container(m);
+			if (contents[0] == '(')
+				sd_bus_message_exit_container(m);
+			sd_bus_message_exit_container(m);
+			fprintf(mk->report, "\n");
 		} else if (strlen(contents) == 1 && strchr("sbtu", contents[0])) {
 			union {
 				const char *s;
@@ -468,8 +488,36 @@ TEST(start_sends_properties_and_waits_for_our_job)
 	ASSERT_CONTAINS(run.report, "\nRestart=on-abnormal\n");
 	ASSERT_CONTAINS(run.report, "\nFileDescriptorStoreMax=64\n");
 	ASSERT_CONTAINS(run.report, "\nDeviceAllow:a(ss)\n");
-	ASSERT_CONTAINS(run.report, "\nRestrictAddressFamilies:(bas)\n");
-	ASSERT_CONTAINS(run.report, "\nReadWritePaths:as\n");
+	ASSERT_CONTAINS(run.report, "\nDevicePolicy=closed\n");
+	/* The sandbox: each line one property, so a weakened one shows. */
+	ASSERT_CONTAINS(run.report, "\nRestrictAddressFamilies=yes:AF_UNIX\n");
+	ASSERT_CONTAINS(run.report, "\nReadWritePaths=-" RUN_DIR "\n");
+	ASSERT_CONTAINS(run.report, "\nStateDirectory=vfio-kvm\n");
+	ASSERT_CONTAINS(run.report, "\nNoNewPrivileges=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectSystem=strict\n");
+	ASSERT_CONTAINS(run.report, "\nProtectHome=yes\n");
+	ASSERT_CONTAINS(run.report, "\nPrivateTmp=yes\n");
+	ASSERT_CONTAINS(run.report, "\nPrivateNetwork=yes\n");
+	ASSERT_CONTAINS(run.report, "\nPrivateMounts=yes\n");
+	ASSERT_CONTAINS(run.report, "\nCapabilityBoundingSet=0\n");
+	ASSERT_CONTAINS(run.report, "\nProtectKernelTunables=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectKernelModules=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectKernelLogs=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectControlGroups=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectClock=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectHostname=yes\n");
+	ASSERT_CONTAINS(run.report, "\nProtectProc=invisible\n");
+	ASSERT_CONTAINS(run.report, "\nProcSubset=pid\n");
+	ASSERT_CONTAINS(run.report, "\nRestrictNamespaces=0\n");
+	ASSERT_CONTAINS(run.report, "\nRestrictRealtime=yes\n");
+	ASSERT_CONTAINS(run.report, "\nRestrictSUIDSGID=yes\n");
+	ASSERT_CONTAINS(run.report, "\nLockPersonality=yes\n");
+	ASSERT_CONTAINS(run.report, "\nMemoryDenyWriteExecute=yes\n");
+	ASSERT_CONTAINS(run.report, "\nSystemCallArchitectures=native\n");
+	/* An allow list first, then what it takes out of it: systemd applies them in order. */
+	ASSERT_CONTAINS(run.report, "\nSystemCallFilter=yes:@system-service\n"
+				    "SystemCallFilter=no:@privileged,@resources\n");
+	ASSERT_CONTAINS(run.report, "\nIPAddressDeny:a(iayu)\n");
 	ASSERT_CONTAINS(run.report, "\nDescription=vfio-kvm input devices of VM vm1\n");
 	ASSERT_CONTAINS(run.report,
 			"\nExecStart=" HELPER " [ " HELPER " --vm vm1 --device "
