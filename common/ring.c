@@ -307,8 +307,14 @@ static int ring_scan(int run_fd, bool reap, struct ring_entry *ret_entries, size
 			continue;
 		}
 		if (ring_entry_load(fd, de->d_name, &e, diag) < 0) {
+			/*
+			 * Damaged content, but a helper holds the lock: the VM runs.
+			 * Liveness is the lock, the content only advice, so the VM
+			 * stays a target: last in the order, without a direct hotkey.
+			 */
 			skipped++;
-			continue;
+			e = (struct ring_entry){.join = UINT64_MAX};
+			memcpy(e.vm, de->d_name, strlen(de->d_name) + 1);
 		}
 		if (n < RING_VMS_MAX) {
 			all[n++] = e;
@@ -474,10 +480,11 @@ int ring_join(const char *run_dir, const char *vm, const struct keyset *direct_h
 	if (n >= RING_VMS_MAX)
 		return diag_set(diag, -E2BIG, "%s: the ring is full (%d VMs)", vm, RING_VMS_MAX);
 
-	/* Strictly after every member, so join order is never a tie. */
+	/* Strictly after every member, so join order is never a tie; damaged
+	 * entries (join UINT64_MAX, see ring_scan()) stay last. */
 	e.join = ring_now_ns();
 	for (size_t i = 0; i < n; i++)
-		if (live[i].join >= e.join)
+		if (live[i].join != UINT64_MAX && live[i].join >= e.join)
 			e.join = live[i].join + 1;
 
 	m = calloc(1, sizeof(*m));

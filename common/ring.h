@@ -91,10 +91,12 @@ const struct ring_entry *ring_member_entry(const struct ring_member *member);
  * skipped; they are also removed when the caller can take <run_dir>/lock
  * (root), else left for someone who can. Missing run_dir or ring/ is an
  * empty ring.
- * Every entry is hostile input: names failing vm_name_check() or "host",
- * non-regular files, over-long or malformed content are skipped.
- * Returns 0 when every entry was usable, a positive count of skipped entries
- * (live but unusable, or beyond max / RING_VMS_MAX: those that joined last)
+ * Every entry is hostile input: names failing vm_name_check() or "host" and
+ * non-regular files are skipped. A live entry whose content is over-long or
+ * malformed (tampered with while its helper runs) is still listed, since its
+ * lock says the VM runs: last in the order, without a direct hotkey.
+ * Returns 0 when every entry was usable, a positive count of unusable entries
+ * (skipped, damaged, or beyond max / RING_VMS_MAX: those that joined last)
  * with diag naming the last of them, or a negative errno with diag set (e.g.
  * -EACCES for a caller that may not open the entries). *ret_n is set
  * whenever the return value is >= 0.

@@ -357,7 +357,11 @@ TEST(list_missing_dir)
 	ASSERT_EQ(n, 0);
 }
 
-/* Live entries (a lock is held) whose content is hostile: each is skipped and named. */
+/*
+ * Live entries (a lock is held) whose content is hostile: each is named in the
+ * diag and still listed (its helper runs), after the good ones, by name,
+ * without a hotkey.
+ */
 TEST(hostile_live_entries)
 {
 	static const struct {
@@ -380,7 +384,7 @@ TEST(hostile_live_entries)
 	};
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
 	struct ring_member *m = NULL;
-	struct ring_entry e[4];
+	struct ring_entry e[RING_VMS_MAX];
 	struct diag d = {{0}};
 	char big[RING_ENTRY_MAX + 100];
 	int fds[ARRAY_SIZE(cases) + 1];
@@ -401,8 +405,14 @@ TEST(hostile_live_entries)
 		close(fds[i]);
 	ring_leave(m);
 	ASSERT_EQ(r, (int)ARRAY_SIZE(fds));
-	ASSERT_EQ(n, 1);
+	ASSERT_EQ(n, 1 + ARRAY_SIZE(fds));
 	ASSERT_STREQ(e[0].vm, "good");
+	ASSERT_STREQ(e[1].vm, "badkey");
+	ASSERT_STREQ(e[n - 1].vm, "zero");
+	for (size_t i = 1; i < n; i++) {
+		ASSERT_TRUE(e[i].join == UINT64_MAX);
+		ASSERT_EQ(e[i].hotkey.n, 0);
+	}
 	ASSERT_CONTAINS(d.msg, "ring/");
 	/* Live entries are never removed, however broken. */
 	ASSERT_TRUE(path_exists(dir, "ring/binary"));
