@@ -7,6 +7,8 @@
 #include "bus.h"
 #include "focus-file.h"
 #include "log.h"
+#include "presence.h"
+#include "ring-follow.h"
 
 /* RequestName replies (D-Bus specification). */
 #define BUS_REPLY_PRIMARY_OWNER 1
@@ -21,6 +23,7 @@ struct bus {
 	struct helper *h;
 	sd_bus *bus;
 	sd_bus_slot *object;
+	sd_bus_slot *sleep; /* logind's PrepareForSleep */
 	bool name_warned; /* a failure to take the name was logged */
 };
 
@@ -205,6 +208,44 @@ void bus_announce_now(struct bus *b, const char *target, const char *previous)
 	(void)sd_bus_flush(b->bus);
 }
 
+/*
+ * logind's PrepareForSleep(b): true before the machine sleeps, false after it
+ * woke up. Before: nothing to do (no key can be pressed while it sleeps; keys
+ * still down on the clones are released at resume, when their sources are
+ * closed). After: every source is reopened by name, as after an unplug: a USB
+ * device often comes back as a new node under the same link, and the fd we
+ * hold may be dead or, worse, still open on a node nobody types on.
+ */
+static int bus_on_sleep(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	int sleeping;
+
+	if (sd_bus_message_read(m, "b", &sleeping) < 0)
+		return 0;
+	if (sleeping) {
+		log_info(b->h->vm, "the system goes to sleep");
+		return 0;
+	}
+	log_info(b->h->vm, "the system woke up: reopening the devices");
+	for (size_t i = 0; i < b->h->n_sources; i++)
+		presence_replug(b->h, &b->h->sources[i]);
+	/* Keys let go may have ended a wait for the hotkey machine to be idle. */
+	follow_idle(b->h);
+	return 0;
+}
+
+static int bus_on_sleep_match(sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+	if (e)
+		log_warning(b->h->vm, "D-Bus: cannot follow logind's PrepareForSleep: %s; "
+			    "devices are not reopened after sleep", e->message ? e->message : e->name);
+	return 0;
+}
+
 struct bus *bus_open(struct helper *h)
 {
 	_cleanup_(freep) struct bus *b = calloc(1, sizeof(*b));
@@ -235,9 +276,17 @@ struct bus *bus_open(struct helper *h)
 					      SD_BUS_NAME_ALLOW_REPLACEMENT | SD_BUS_NAME_QUEUE,
 					      bus_on_queued, b);
 	}
+	if (r >= 0) {
+		step = "following logind's PrepareForSleep";
+		r = sd_bus_match_signal_async(b->bus, &b->sleep, "org.freedesktop.login1",
+					      "/org/freedesktop/login1",
+					      "org.freedesktop.login1.Manager", "PrepareForSleep",
+					      bus_on_sleep, bus_on_sleep_match, b);
+	}
 	if (r < 0) {
 		log_warning(h->vm, "D-Bus: %s: %s; focus changes are not announced", step,
 			    strerror(-r));
+		b->sleep = sd_bus_slot_unref(b->sleep);
 		b->object = sd_bus_slot_unref(b->object);
 		b->bus = sd_bus_flush_close_unref(b->bus);
 		return NULL;
@@ -249,6 +298,7 @@ struct bus *bus_close(struct bus *b)
 {
 	if (!b)
 		return NULL;
+	b->sleep = sd_bus_slot_unref(b->sleep);
 	b->object = sd_bus_slot_unref(b->object);
 	if (b->bus) {
 		(void)sd_bus_flush(b->bus);

@@ -10,6 +10,9 @@
  *
  * The methods only ask for a transition (focus-file.h); the change reaches
  * every helper, this one too, through the focus file.
+ *
+ * The helper also follows logind's PrepareForSleep: after a resume every
+ * source is reopened by name (presence_replug()); before sleep nothing is done.
  */
 #pragma once
 

@@ -158,6 +158,13 @@ void focus_source_failed(struct helper *h, struct source *s, int error)
 		return;
 	log_warning(h->vm, "'%s': %s; the clone stays, waiting for the device", s->phys_path,
 		    strerror(-error));
+	focus_source_detach(h, s);
+}
+
+void focus_source_detach(struct helper *h, struct source *s)
+{
+	if (s->gone)
+		return;
 	s->gone = true;
 	/*
 	 * Closing the device drops our grab. With the device gone its keys count

@@ -45,6 +45,9 @@ void focus_update_reading(struct helper *h, struct source *s);
  * device is closed and waited for (presence.h); the clone stays. */
 void focus_source_failed(struct helper *h, struct source *s, int error);
 
+/* The same without the warning: for a source closed on purpose (presence_replug()). */
+void focus_source_detach(struct helper *h, struct source *s);
+
 /*
  * Tells systemd (STATUS=, which the tests read too) and `vfio-kvm status`
  * (the status file) where focus is and which sources are grabbed. Called

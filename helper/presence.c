@@ -156,3 +156,16 @@ void presence_wait(struct helper *h, struct source *s)
 	/* It may be back already, between the read error and the watch. */
 	presence_try(h, s);
 }
+
+void presence_replug(struct helper *h, struct source *s)
+{
+	if (!s->gone) {
+		/* Its keys released on the clone, closed, and opened again at once. */
+		focus_source_detach(h, s);
+		return;
+	}
+	if (s->watch_fd >= 0)
+		presence_try(h, s);
+	else
+		presence_wait(h, s);
+}

@@ -22,3 +22,13 @@
  * the source then stays absent.
  */
 void presence_wait(struct helper *h, struct source *s);
+
+/*
+ * Replugs s by hand, as if it had been unplugged and plugged in again: after
+ * a resume from sleep, when the device may have come back as a new node under
+ * the same name and the open fd may be dead or stale. Keys down on its clone
+ * are released, the device is closed and opened again by its name now (or
+ * waited for, as presence_wait()), grabbed again if this VM has focus. An
+ * absent source is tried once more.
+ */
+void presence_replug(struct helper *h, struct source *s);

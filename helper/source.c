@@ -192,7 +192,7 @@ static int source_event_node(const char *sysname, char *buf, size_t size)
 		return -errno;
 	while ((de = readdir(d)))
 		if (strncmp(de->d_name, "event", 5) == 0 && strlen(de->d_name) < 32) {
-			snprintf(buf, size, "/dev/input/%s", de->d_name);
+			snprintf(buf, size, "/dev/input/%.31s", de->d_name);
 			r = 0;
 			break;
 		}

@@ -1,11 +1,12 @@
 # engine: the hotkey machine, the forwarding hot path (fed through pipes), the
 # helper's pure ring decisions, the capability cache's format, and the helper
 # on real uinput devices (skipped without root and /dev/uinput; the D-Bus one
-# also without a system bus; the fault one's systemd test outside the guest).
+# also without a system bus; the fault one's systemd test and the sleep one
+# outside the guest).
 check_PROGRAMS += test-hotkey test-forward test-announce test-devcache \
-	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault
+	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
 TESTS += test-hotkey test-forward test-announce test-devcache \
-	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault
+	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
 
 test_hotkey_SOURCES = tests/unit/test-hotkey.c tests/test.h
 test_hotkey_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
@@ -42,3 +43,7 @@ test_uinput_bus_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
 test_uinput_fault_SOURCES = tests/unit/test-uinput-fault.c tests/unit/test-uinput-rig.h tests/test.h
 test_uinput_fault_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_uinput_fault_LDADD = $(VKCOMMON_LIBS)
+
+test_uinput_sleep_SOURCES = tests/unit/test-uinput-sleep.c tests/unit/test-uinput-rig.h tests/test.h
+test_uinput_sleep_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+test_uinput_sleep_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
