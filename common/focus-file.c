@@ -170,46 +170,16 @@ int focus_read(const char *run_dir, struct focus_state *ret, struct diag *diag)
 /* Replaces <run_fd>/focus: the caller holds the lock, so one temp name will do. */
 static int focus_write_at(int run_fd, const struct focus_state *st, struct diag *diag)
 {
-	_cleanup_(closep) int fd = -1;
 	char buf[FOCUS_FILE_MAX];
 	int len, r;
-	ssize_t w;
 
 	len = focus_format(st, buf, sizeof(buf));
 	if (len < 0)
 		return diag_set(diag, len, FOCUS_FILE_NAME ": cannot format the new state");
-	/* A fresh inode (O_EXCL): whatever was planted under the temp name is gone. */
-	if (unlinkat(run_fd, FOCUS_TMP_NAME, 0) < 0 && errno != ENOENT) {
-		r = ring_errno();
-		return diag_set(diag, r, FOCUS_TMP_NAME ": %s", strerror(-r));
-	}
-	fd = openat(run_fd, FOCUS_TMP_NAME, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
-	if (fd < 0) {
-		r = ring_errno();
-		return diag_set(diag, r, FOCUS_TMP_NAME ": %s", strerror(-r));
-	}
-	if (fchmod(fd, 0644) < 0) {
-		r = ring_errno();
-		goto fail;
-	}
-	w = write(fd, buf, (size_t)len);
-	if (w != len) {
-		r = w < 0 ? ring_errno() : -EIO;
-		goto fail;
-	}
-	if (close(TAKE_FD(fd)) < 0) {
-		r = ring_errno();
-		goto fail;
-	}
-	if (renameat(run_fd, FOCUS_TMP_NAME, run_fd, FOCUS_FILE_NAME) < 0) {
-		r = ring_errno();
-		goto fail;
-	}
+	r = ring_file_replace(run_fd, FOCUS_TMP_NAME, FOCUS_FILE_NAME, buf, (size_t)len, 0644);
+	if (r < 0)
+		return diag_set(diag, r, FOCUS_FILE_NAME ": %s", strerror(-r));
 	return 0;
-fail:
-	(void)unlinkat(run_fd, FOCUS_TMP_NAME, 0);
-	return diag_set(diag, r, FOCUS_FILE_NAME ": %s", strerror(-r));
 }
 
 static int focus_entry_cmp(const struct ring_entry *a, const struct ring_entry *b)

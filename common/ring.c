@@ -108,6 +108,36 @@ int ring_read_small(int fd, char *buf, size_t size)
 	return (int)total;
 }
 
+int ring_file_replace(int dir_fd, const char *tmp_name, const char *name, const char *buf,
+		      size_t len, mode_t mode)
+{
+	_cleanup_(closep) int fd = -1;
+	ssize_t w;
+	int r;
+
+	if (unlinkat(dir_fd, tmp_name, 0) < 0 && errno != ENOENT)
+		return ring_errno();
+	fd = openat(dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ring_errno();
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	w = write(fd, buf, len);
+	if (w < 0)
+		goto fail;
+	if ((size_t)w != len) {
+		errno = EIO;
+		goto fail;
+	}
+	if (close(TAKE_FD(fd)) < 0 || renameat(dir_fd, tmp_name, dir_fd, name) < 0)
+		goto fail;
+	return 0;
+fail:
+	r = ring_errno();
+	(void)unlinkat(dir_fd, tmp_name, 0);
+	return r;
+}
+
 int ring_parse_field(const char **p, const char *end, const char *key, const char **ret_value,
 		     size_t *ret_len)
 {

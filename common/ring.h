@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bounds.h"
 #include "diag.h"
@@ -152,6 +153,18 @@ int ring_entry_read(int run_fd, const char *vm, struct ring_entry *ret, struct d
  * the file.
  */
 int ring_read_small(int fd, char *buf, size_t size);
+
+/*
+ * Replaces <dir_fd>/name with len bytes of buf, atomically: written to a
+ * fresh tmp_name in the same directory (anything planted there is removed
+ * first), given mode (fchmod: the umask must not narrow it), then renamed
+ * over name. Readers see the old file or the new one, never a part. The
+ * caller makes sure nobody else writes tmp_name at the same time (a lock, or
+ * a name only it writes). Returns 0 or a negative errno (no diag: the caller
+ * names the file); on failure tmp_name is gone and name is unchanged.
+ */
+int ring_file_replace(int dir_fd, const char *tmp_name, const char *name, const char *buf,
+		      size_t len, mode_t mode);
 
 /*
  * Takes one "key=value\n" line from *p (before end): the key must be key

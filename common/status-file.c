@@ -251,11 +251,10 @@ int status_write(const char *run_dir, const char *vm, const struct status *st, s
 {
 	_cleanup_(freep) char *buf = malloc(STATUS_FILE_MAX + 1);
 	_cleanup_(freep) struct status *check = malloc(sizeof(*check));
-	_cleanup_(closep) int dir_fd = -1, fd = -1;
+	_cleanup_(closep) int dir_fd = -1;
 	struct diag parse_diag = {};
 	char tmp[VM_NAME_MAX + 8];
 	int len, r;
-	ssize_t w;
 
 	r = status_vm_check(vm, diag);
 	if (r < 0)
@@ -274,39 +273,13 @@ int status_write(const char *run_dir, const char *vm, const struct status *st, s
 	if (dir_fd < 0)
 		return dir_fd;
 
+	/* The helper of vm is the only writer of this temp name. */
 	snprintf(tmp, sizeof(tmp), ".%s.new", vm);
-	/* A fresh inode (O_EXCL): whatever was planted under the temp name is gone. */
-	if (unlinkat(dir_fd, tmp, 0) < 0 && errno != ENOENT) {
-		r = ring_errno();
-		goto fail;
-	}
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = ring_errno();
-		goto fail;
-	}
-	/* fchmod, not the mode argument: the umask must not make it unreadable. */
-	if (fchmod(fd, 0644) < 0) {
-		r = ring_errno();
-		goto fail;
-	}
-	w = write(fd, buf, (size_t)len);
-	if (w != len) {
-		r = w < 0 ? ring_errno() : -EIO;
-		goto fail;
-	}
-	if (close(TAKE_FD(fd)) < 0) {
-		r = ring_errno();
-		goto fail;
-	}
-	if (renameat(dir_fd, tmp, dir_fd, vm) < 0) {
-		r = ring_errno();
-		goto fail;
-	}
+	r = ring_file_replace(dir_fd, tmp, vm, buf, (size_t)len, 0644);
+	if (r < 0)
+		return diag_set(diag, r, "%s/" STATUS_DIR_NAME "/%s: %s", run_dir, vm,
+				strerror(-r));
 	return 0;
-fail:
-	(void)unlinkat(dir_fd, tmp, 0);
-	return diag_set(diag, r, "%s/" STATUS_DIR_NAME "/%s: %s", run_dir, vm, strerror(-r));
 }
 
 int status_read(const char *run_dir, const char *vm, struct status *ret, struct diag *diag)
