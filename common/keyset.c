@@ -72,33 +72,55 @@ int keyset_parse(const char *text, size_t len, struct keyset *ret, struct diag *
 	return 0;
 }
 
+static bool key_is_modifier(uint16_t code)
+{
+	switch (code) {
+	case KEY_LEFTCTRL:
+	case KEY_RIGHTCTRL:
+	case KEY_LEFTSHIFT:
+	case KEY_RIGHTSHIFT:
+	case KEY_LEFTALT:
+	case KEY_RIGHTALT:
+	case KEY_LEFTMETA:
+	case KEY_RIGHTMETA:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int keyset_format(const struct keyset *set, char *buf, size_t size)
 {
-	size_t used = 0;
+	size_t used = 0, n_written = 0;
 
 	if (size == 0)
 		return -ENOBUFS;
 	buf[0] = '\0';
-	for (size_t i = 0; i < set->n; i++) {
-		const char *name = libevdev_event_code_get_name(EV_KEY, set->codes[i]);
-		size_t name_len;
+	/* Modifiers first, the way people write a combo: "KEY_LEFTALT+KEY_1". */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < set->n; i++) {
+			const char *name;
+			size_t name_len;
 
-		/* Only keyset_parse() fills sets, so every code has a name. */
-		if (!name) {
-			buf[0] = '\0';
-			return -EINVAL;
+			if (key_is_modifier(set->codes[i]) != (pass == 0))
+				continue;
+			name = libevdev_event_code_get_name(EV_KEY, set->codes[i]);
+			/* Only keyset_parse() fills sets, so every code has a name. */
+			if (!name) {
+				buf[0] = '\0';
+				return -EINVAL;
+			}
+			name_len = strlen(name);
+			if (used + (n_written > 0) + name_len + 1 > size) {
+				buf[0] = '\0';
+				return -ENOBUFS;
+			}
+			if (n_written++ > 0)
+				buf[used++] = '+';
+			memcpy(buf + used, name, name_len);
+			used += name_len;
+			buf[used] = '\0';
 		}
-		name_len = strlen(name);
-		if (used + (i > 0) + name_len + 1 > size) {
-			buf[0] = '\0';
-			return -ENOBUFS;
-		}
-		if (i > 0)
-			buf[used++] = '+';
-		memcpy(buf + used, name, name_len);
-		used += name_len;
-		buf[used] = '\0';
-	}
 	return (int)used;
 }
 

@@ -29,7 +29,9 @@ struct keyset {
 int keyset_parse(const char *text, size_t len, struct keyset *ret, struct diag *diag);
 
 /*
- * Writes the canonical text ("KEY_A+KEY_B", codes ascending) into buf.
+ * Writes the canonical text into buf: modifiers (Ctrl, Shift, Alt, Meta)
+ * first, then the other keys, each group by code ascending
+ * ("KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_H").
  * Returns the length written (without NUL), -ENOBUFS if buf is too small, or
  * -EINVAL for a code without a kernel name (buf then holds an empty string
  * when size > 0).

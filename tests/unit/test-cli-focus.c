@@ -246,7 +246,7 @@ TEST(status_lists_the_ring_in_order_with_devices)
 	ASSERT_TRUE(starts_with(res.out, "focus: host (generation "));
 	ASSERT_CONTAINS(res.out, ")\nring:\n* host\n  vm1  ");
 	/* Columns: the longest name ("host"), the longest state ("(no status)"). */
-	vm1 = strstr(res.out, "\n  vm1   pid 4242     hotkey KEY_1+KEY_LEFTALT\n");
+	vm1 = strstr(res.out, "\n  vm1   pid 4242     hotkey KEY_LEFTALT+KEY_1\n");
 	vm2 = strstr(res.out, "\n  vm2   pid 4242\n    (no devices)\n");
 	vm3 = strstr(res.out, "\n  vm3   (no status)\n");
 	ASSERT_TRUE(vm1 && vm2 && vm3);
@@ -276,7 +276,7 @@ TEST(status_json_is_one_valid_object)
 	ASSERT_TRUE(starts_with(res.out, "{\"focus\":{\"target\":\"host\",\"previous\":\""));
 	ASSERT_CONTAINS(res.out, ",\"include_host\":true,\"ring\":[{\"name\":\"host\",\"host\":"
 				 "true,\"focus\":true},{\"name\":\"vm1\"");
-	ASSERT_CONTAINS(res.out, "\"hotkey\":\"KEY_1+KEY_LEFTALT\",\"status\":{\"pid\":4242,"
+	ASSERT_CONTAINS(res.out, "\"hotkey\":\"KEY_LEFTALT+KEY_1\",\"status\":{\"pid\":4242,"
 				 "\"devices\":[{\"physical\":\"" BY_ID "usb-Logitech_USB_Keyboard-"
 				 "event-kbd\",\"clone\":\"" BY_ID "vm1-usb-Logitech_USB_Keyboard-"
 				 "event-kbd\",\"present\":true,\"grabbed\":true},");

@@ -88,7 +88,7 @@ TEST(every_key)
 			&c, &d),
 		  0);
 	ASSERT_KEYS(c.cycle, "KEY_LEFTALT+KEY_RIGHTALT");
-	ASSERT_KEYS(c.host, "KEY_H+KEY_LEFTMETA");
+	ASSERT_KEYS(c.host, "KEY_LEFTMETA+KEY_H");
 	ASSERT_KEYS(c.release, "KEY_PAUSE");
 	ASSERT_FALSE(c.include_host);
 	ASSERT_EQ(c.start_timeout_sec, 300);
@@ -263,7 +263,7 @@ TEST(comments_and_blanks)
 		  0);
 	ASSERT_KEYS(c.cycle, "KEY_A+KEY_B");
 	ASSERT_KEYS(c.release, "KEY_PAUSE");
-	ASSERT_KEYS(c.host, "KEY_H+KEY_LEFTMETA");
+	ASSERT_KEYS(c.host, "KEY_LEFTMETA+KEY_H");
 }
 
 /* inih would read an indented line as the continuation of the value above. */
@@ -323,10 +323,10 @@ TEST(vm_sections)
 	vm = config_find_vm(&c, "win10");
 	ASSERT_TRUE(vm != NULL);
 	ASSERT_STREQ(vm->name, "win10");
-	ASSERT_KEYS(vm->hotkey, "KEY_1+KEY_LEFTCTRL+KEY_RIGHTCTRL");
+	ASSERT_KEYS(vm->hotkey, "KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_1");
 	vm = config_find_vm(&c, "linux");
 	ASSERT_TRUE(vm != NULL);
-	ASSERT_KEYS(vm->hotkey, "KEY_2+KEY_LEFTCTRL+KEY_RIGHTCTRL");
+	ASSERT_KEYS(vm->hotkey, "KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_2");
 	vm = config_find_vm(&c, "nohotkey");
 	ASSERT_TRUE(vm != NULL);
 	ASSERT_EQ(vm->hotkey.n, 0);

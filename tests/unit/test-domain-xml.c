@@ -245,7 +245,7 @@ TEST(metadata_hotkey)
 				   "</vfiokvm:hotkey></metadata>")),
 		  0);
 	ASSERT_EQ(dom.n_sources, 0);
-	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_1+KEY_RIGHTCTRL");
+	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_RIGHTCTRL+KEY_1");
 	/* Default namespace declaration works the same. */
 	ASSERT_EQ(parse(doc("vm1", "<metadata><hotkey xmlns='" VFIOKVM_XML_NS "'>"
 				   "<key value='KEY_F12'/></hotkey></metadata>")),

@@ -174,6 +174,23 @@ TEST(format_canonical)
 	ASSERT_STREQ(buf, "KEY_LEFTCTRL+KEY_RIGHTCTRL");
 }
 
+/* As people write a combo: modifiers first, whatever order the config used. */
+TEST(format_modifiers_first)
+{
+	struct keyset set;
+	struct diag diag;
+	char buf[KEYSET_TEXT_MAX];
+
+	ASSERT_EQ(parse("KEY_1+KEY_RIGHTMETA+KEY_LEFTALT+KEY_ESC+KEY_LEFTSHIFT", &set, &diag), 0);
+	ASSERT_TRUE(keyset_format(&set, buf, sizeof(buf)) > 0);
+	ASSERT_STREQ(buf, "KEY_LEFTSHIFT+KEY_LEFTALT+KEY_RIGHTMETA+KEY_ESC+KEY_1");
+	/* The room check counts the separator of a key that comes after the first. */
+	ASSERT_EQ(parse("KEY_A+KEY_LEFTCTRL", &set, &diag), 0);
+	ASSERT_EQ(keyset_format(&set, buf, strlen("KEY_LEFTCTRL+KEY_A")), -ENOBUFS);
+	ASSERT_EQ(keyset_format(&set, buf, sizeof(buf)), (int)strlen("KEY_LEFTCTRL+KEY_A"));
+	ASSERT_STREQ(buf, "KEY_LEFTCTRL+KEY_A");
+}
+
 TEST(format_empty_set)
 {
 	struct keyset set = {0};
