@@ -261,8 +261,10 @@ static void forward_event(struct forward *f, const struct input_event *ev)
 		forward_key(f, ev->code, ev->value, ev);
 		return;
 	case EV_MSC:
-		if (f->mode == FORWARD_ON)
+		if (f->mode == FORWARD_ON) {
 			forward_put(f, ev->type, ev->code, ev->value, false);
+			f->echo_pending = true;
+		}
 		return;
 	case EV_REL:
 	case EV_ABS:

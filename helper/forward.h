@@ -36,6 +36,9 @@ struct forward {
 	bool drop_repeats;           /* the clone repeats keys itself (EV_REP) */
 	bool discarding;             /* after SYN_DROPPED, until the next SYN_REPORT */
 	bool frame_payload;          /* the pending frame holds more than SYN/MSC */
+	bool echo_pending;           /* EV_MSC was written: the input core hands it back to
+				      * the uinput fd; the caller reads it now, or the fd
+				      * wakes the loop once more per frame */
 	const struct hotkey_binding *fired; /* set when a hotkey fired; the caller clears it */
 	uint64_t fired_sec;          /* time of the event that fired it: after SYN_DROPPED */
 	uint32_t fired_usec;         /* the SYN_REPORT ending the gap; 0 in forward_resync */

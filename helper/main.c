@@ -296,11 +296,29 @@ static int parse_argv(int argc, char *argv[], struct diag *diag)
 	return 0;
 }
 
+/* The clone's uinput fd: the target's LED changes reach the device while it is ours. */
+static void clone_take_events(struct source *s)
+{
+	if (source_read_clone(s) && s->fwd.mode == FORWARD_ON)
+		(void)source_write_leds(s, s->clone_leds);
+}
+
 static int on_input(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct source *s = userdata;
 	struct helper *h = s->helper;
 	int r = forward_read(&s->fwd);
+
+	/*
+	 * The input core passes EV_MSC to the device as well as to readers, so
+	 * uinput queues every MSC_SCAN we wrote on the clone's fd. Taking it
+	 * now, while the fd is known readable, saves the loop a wakeup per
+	 * keyboard frame: epoll checks readiness again before it reports.
+	 */
+	if (s->fwd.echo_pending) {
+		s->fwd.echo_pending = false;
+		clone_take_events(s);
+	}
 
 	if (s->fwd.write_error < 0) {
 		if (!s->error_logged)
@@ -323,13 +341,9 @@ static int on_input(sd_event_source *es, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-/* The clone's uinput fd: the target's LED changes reach the device while it is ours. */
 static int on_clone(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
-	struct source *s = userdata;
-
-	if (source_read_clone(s) && s->fwd.mode == FORWARD_ON)
-		(void)source_write_leds(s, s->clone_leds);
+	clone_take_events(userdata);
 	return 0;
 }
 

@@ -344,6 +344,29 @@ TEST(leds_and_abs)
 	rig_close(&r);
 }
 
+/* The caller reads the clone's fd after a write that holds EV_MSC (uinput echoes it). */
+TEST(msc_written_marks_an_echo_to_read)
+{
+	struct rig r;
+
+	rig_open(&r, false, FORWARD_ON);
+	rig_send(&r, "R0:1 R1:2 .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	ASSERT_FALSE(r.f.echo_pending);
+	rig_send(&r, "M4:30 +A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	ASSERT_TRUE(r.f.echo_pending);
+	EXPECT_CLONE(&r, "R0:1 R1:2 . M4:30 +A .");
+	rig_close(&r);
+
+	/* Without focus nothing is written, so nothing comes back. */
+	rig_open(&r, false, FORWARD_OFF);
+	rig_send(&r, "M4:30 +A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	ASSERT_FALSE(r.f.echo_pending);
+	rig_close(&r);
+}
+
 TEST(resync_without_device_releases)
 {
 	struct rig r;
