@@ -11,6 +11,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/ring-follow.c helper/ring-follow.h \
 	helper/bus.c helper/bus.h \
 	helper/fdstore.c helper/fdstore.h \
-	helper/presence.c helper/presence.h
+	helper/presence.c helper/presence.h \
+	helper/inotify-read.c helper/inotify-read.h
 vfio_kvm_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 vfio_kvm_helper_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "focus.h"
+#include "inotify-read.h"
 #include "log.h"
 #include "presence.h"
 
@@ -97,38 +98,38 @@ static void presence_try(struct helper *h, struct source *s)
 	}
 }
 
+/* What one read of the watch is matched against. */
+struct presence_match {
+	const struct source *s;
+	const char *base;     /* the link's name */
+	const char *dir_base; /* its directory's name */
+	bool relevant;
+};
+
+static void presence_match_event(const struct inotify_event *ev, void *userdata)
+{
+	struct presence_match *m = userdata;
+	const struct source *s = m->s;
+
+	/* One directory may be several of these (watches are per inode). */
+	m->relevant |= (ev->mask & IN_Q_OVERFLOW) ||
+		       (ev->len > 0 &&
+			((ev->wd == s->wd_dir && strcmp(ev->name, m->base) == 0) ||
+			 (ev->wd == s->wd_parent && strcmp(ev->name, m->dir_base) == 0) ||
+			 (ev->wd == s->wd_node_dir && (ev->mask & IN_ATTRIB) &&
+			  strcmp(ev->name, s->node_name) == 0)));
+}
+
 static int presence_on_event(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct source *s = userdata;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const char *base = strrchr(s->phys_path, '/') + 1;
 	char dir[VK_PATH_MAX], parent[VK_PATH_MAX];
-	const char *dir_base;
-	bool relevant = false;
+	struct presence_match m = {.s = s, .base = strrchr(s->phys_path, '/') + 1};
 
 	presence_dirs(s, dir, parent, sizeof(dir));
-	dir_base = strrchr(dir, '/') + 1;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			p += sizeof(*ev) + ev->len;
-			/* One directory may be several of these (watches are per inode). */
-			relevant |= (ev->mask & IN_Q_OVERFLOW) ||
-				    (ev->len > 0 &&
-				     ((ev->wd == s->wd_dir && strcmp(ev->name, base) == 0) ||
-				      (ev->wd == s->wd_parent && strcmp(ev->name, dir_base) == 0) ||
-				      (ev->wd == s->wd_node_dir && (ev->mask & IN_ATTRIB) &&
-				       strcmp(ev->name, s->node_name) == 0)));
-		}
-	}
-	if (!relevant)
+	m.dir_base = strrchr(dir, '/') + 1;
+	(void)inotify_read_all(fd, presence_match_event, &m);
+	if (!m.relevant)
 		return 0;
 	presence_arm(s);
 	presence_try(s->helper, s);

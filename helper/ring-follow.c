@@ -30,6 +30,7 @@
 #include "bus.h"
 #include "focus-file.h"
 #include "focus.h"
+#include "inotify-read.h"
 #include "log.h"
 #include "names.h"
 #include "ring-follow.h"
@@ -237,48 +238,46 @@ static bool follow_entry_exists(const struct helper *h, const char *name)
 	return n < 0 || (size_t)n >= sizeof(path) || access(path, F_OK) == 0;
 }
 
+/* What one read of the run directory's watches asks for. */
+struct follow_changes {
+	struct helper *h;
+	bool focus; /* the focus file was replaced */
+	bool ring;  /* an entry came or went */
+};
+
+static void follow_note_event(const struct inotify_event *ev, void *userdata)
+{
+	struct follow_changes *c = userdata;
+	struct helper *h = c->h;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		/* Lost events, maybe a death: the safety timer repairs. */
+		follow_arm_timer(h);
+		c->focus = c->ring = true;
+		return;
+	}
+	if (ev->len == 0 || ev->name[0] == '.')
+		return;
+	if (ev->wd == h->wd_run)
+		c->focus |= strcmp(ev->name, FOCUS_FILE_NAME) == 0;
+	else if (ev->wd == h->wd_ring && (ev->mask & IN_CLOSE_WRITE)) {
+		if (strcmp(ev->name, h->vm) != 0 && follow_entry_exists(h, ev->name))
+			follow_wait_exit(h, ev->name);
+	} else if (ev->wd == h->wd_ring)
+		c->ring = true;
+}
+
 static int follow_on_inotify(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
-	struct helper *h = userdata;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool focus = false, ring = false;
+	struct follow_changes c = {.h = userdata};
 
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			p += sizeof(*ev) + ev->len;
-			if (ev->mask & IN_Q_OVERFLOW) {
-				/* Lost events, maybe a death: the safety timer repairs. */
-				follow_arm_timer(h);
-				focus = ring = true;
-				continue;
-			}
-			if (ev->len == 0 || ev->name[0] == '.')
-				continue;
-			if (ev->wd == h->wd_run)
-				focus |= strcmp(ev->name, FOCUS_FILE_NAME) == 0;
-			else if (ev->wd == h->wd_ring && (ev->mask & IN_CLOSE_WRITE)) {
-				if (strcmp(ev->name, h->vm) != 0 &&
-				    follow_entry_exists(h, ev->name))
-					follow_wait_exit(h, ev->name);
-			} else if (ev->wd == h->wd_ring)
-				ring = true;
-		}
-	}
-
-	if (ring)
-		follow_read_ring(h);
-	if (focus || ring)
-		follow_focus(h, true);
+	(void)inotify_read_all(fd, follow_note_event, &c);
+	if (c.ring)
+		follow_read_ring(c.h);
+	if (c.focus || c.ring)
+		follow_focus(c.h, true);
 	/* Anything may have been another helper letting go of a grab we wait for. */
-	focus_retry_grabs(h);
+	focus_retry_grabs(c.h);
 	return 0;
 }
 

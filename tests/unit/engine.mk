@@ -1,11 +1,11 @@
 # engine: the hotkey machine, the forwarding hot path (fed through pipes), the
-# helper's pure ring decisions, the capability cache's format, and the helper
-# on real uinput devices (skipped without root and /dev/uinput; the D-Bus one
-# also without a system bus; the fault one's systemd test and the sleep one
-# outside the guest).
-check_PROGRAMS += test-hotkey test-forward test-announce test-devcache \
+# helper's pure ring decisions and its inotify reader, the capability cache's
+# format, and the helper on real uinput devices (skipped without root and
+# /dev/uinput; the D-Bus one also without a system bus; the fault one's
+# systemd test and the sleep one outside the guest).
+check_PROGRAMS += test-hotkey test-forward test-announce test-devcache test-inotify-read \
 	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
-TESTS += test-hotkey test-forward test-announce test-devcache \
+TESTS += test-hotkey test-forward test-announce test-devcache test-inotify-read \
 	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
 
 test_hotkey_SOURCES = tests/unit/test-hotkey.c tests/test.h
@@ -20,6 +20,11 @@ test_forward_SOURCES = tests/unit/test-forward.c tests/test.h helper/forward.c h
 test_forward_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
 test_forward_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_forward_LDADD = $(VKCOMMON_LIBS)
+
+test_inotify_read_SOURCES = tests/unit/test-inotify-read.c tests/test.h tests/test-tmpdir.h \
+	helper/inotify-read.c helper/inotify-read.h
+test_inotify_read_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper -I$(top_srcdir)/tests
+test_inotify_read_LDADD = $(VKCOMMON_LIBS)
 
 test_announce_SOURCES = tests/unit/test-announce.c tests/test.h \
 	helper/announce.c helper/announce.h helper/forward.c helper/forward.h

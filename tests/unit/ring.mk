@@ -3,10 +3,10 @@
 check_PROGRAMS += test-ring test-focus-file
 TESTS += test-ring test-focus-file
 
-test_ring_SOURCES = tests/unit/test-ring.c tests/test.h
+test_ring_SOURCES = tests/unit/test-ring.c tests/test.h tests/test-tmpdir.h
 test_ring_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
 test_ring_LDADD = $(VKCOMMON_LIBS)
 
-test_focus_file_SOURCES = tests/unit/test-focus-file.c tests/test.h
+test_focus_file_SOURCES = tests/unit/test-focus-file.c tests/test.h tests/test-tmpdir.h
 test_focus_file_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
 test_focus_file_LDADD = $(VKCOMMON_LIBS)

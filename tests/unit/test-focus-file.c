@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "focus-file.h"
+#include "test-tmpdir.h"
 #include "test.h"
 
 /* A string literal as (text, length), NULs inside included. */
@@ -23,31 +24,6 @@
 
 #define NO_EVENT ((struct focus_stamp){0, 0})
 #define AT(s, us) ((struct focus_stamp){(s), (us)})
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/*
- * One test's run directory. Static, not allocated: forked children _exit()
- * with it in use, and must not show up as leaks under valgrind.
- */
-static char tmpdir_path[256];
-
-static void tmpdir_freep(char **dir)
-{
-	if (*dir)
-		nftw(*dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *tmpdir_new(void)
-{
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-
-	snprintf(tmpdir_path, sizeof(tmpdir_path), "%s/vk-focus-XXXXXX", base);
-	return mkdtemp(tmpdir_path);
-}
 
 static int write_focus(const char *dir, const char *content, size_t len)
 {
@@ -94,7 +70,7 @@ static int join(const char *dir, struct members *ms, size_t i, const char *vm)
 
 TEST(read_missing)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	struct focus_state st;
 	struct diag d = {{0}};
 	char run[512];
@@ -109,7 +85,7 @@ TEST(read_missing)
 
 TEST(next_cycles_with_host)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	static const char *const want[] = {"vm1", "vm2", "host", "vm1"};
 	struct focus_result res;
@@ -142,7 +118,7 @@ TEST(next_cycles_with_host)
 
 TEST(next_cycles_without_host)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	static const char *const want[] = {"vm1", "vm2", "vm1", "vm2"};
 	struct focus_result res;
@@ -158,7 +134,7 @@ TEST(next_cycles_without_host)
 
 TEST(next_with_empty_ring)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	struct focus_result res;
 	struct diag d = {{0}};
 
@@ -173,7 +149,7 @@ TEST(next_with_empty_ring)
 
 TEST(same_event_switches_once)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res;
 	struct focus_state st;
@@ -219,7 +195,7 @@ TEST(same_event_switches_once)
 
 TEST(set_and_release)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res = {.generation = 77};
 	struct diag d = {{0}};
@@ -255,7 +231,7 @@ TEST(set_and_release)
 
 TEST(drop_focused_vm)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res;
 	struct ring_entry gone;
@@ -350,7 +326,7 @@ static int helper_kill(pid_t pid, int go)
 
 TEST(dead_focused_vm)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res;
 	struct diag d = {{0}};
@@ -387,7 +363,7 @@ TEST(dead_focused_vm)
 
 TEST(dead_focused_vm_next)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res;
 	struct diag d = {{0}};
@@ -426,7 +402,7 @@ TEST(tampered_focus_files)
 		{C("\x01\x02\x03\xff\xfe\n\n\n\n")},
 		{C("target=\nprevious=host\ngeneration=1\nevent=0.000000\n")},
 	};
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res;
 	struct focus_state st;
@@ -467,7 +443,7 @@ TEST(tampered_focus_files)
 
 TEST(hostile_focus_file_types)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	struct focus_result res;
 	struct focus_state st;
 	struct diag d = {{0}};
@@ -566,7 +542,7 @@ static int race(const char *dir, int n, bool same_event, uint64_t *ret_generatio
 
 TEST(concurrent_same_event_switches_once)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	uint64_t gen = 0;
 
@@ -578,7 +554,7 @@ TEST(concurrent_same_event_switches_once)
 
 TEST(concurrent_distinct_events_all_switch)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	uint64_t gen = 0;
 
@@ -595,7 +571,7 @@ TEST(concurrent_distinct_events_all_switch)
  */
 TEST(unprivileged_reader)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	struct focus_result res;
 	struct diag d = {{0}};
@@ -634,7 +610,7 @@ TEST(unprivileged_reader)
 
 TEST(inotify_sees_switch)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	_cleanup_(closep) int ifd = -1;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));

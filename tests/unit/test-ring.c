@@ -16,35 +16,11 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "test-tmpdir.h"
 #include "test.h"
 
 /* A string literal as (text, length), NULs inside included. */
 #define C(s) s, sizeof(s) - 1
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/*
- * One test's run directory. Static, not allocated: forked children _exit()
- * with it in use, and must not show up as leaks under valgrind.
- */
-static char tmpdir_path[256];
-
-static void tmpdir_freep(char **dir)
-{
-	if (*dir)
-		nftw(*dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *tmpdir_new(void)
-{
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-
-	snprintf(tmpdir_path, sizeof(tmpdir_path), "%s/vk-ring-XXXXXX", base);
-	return mkdtemp(tmpdir_path);
-}
 
 static void path_join(char *buf, size_t size, const char *dir, const char *name)
 {
@@ -104,7 +80,7 @@ static int join_and_die(const char *dir, const char *vm)
 
 TEST(join_leave)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct ring_entry e[4];
 	struct keyset hk;
@@ -144,7 +120,7 @@ TEST(leave_null)
 
 TEST(join_without_hotkey)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct ring_entry e[2];
 	struct diag d = {{0}};
@@ -159,7 +135,7 @@ TEST(join_without_hotkey)
 
 TEST(join_creates_run_dir)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct diag d = {{0}};
 	char run[512];
@@ -173,7 +149,7 @@ TEST(join_creates_run_dir)
 
 TEST(join_twice_busy)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL, *m2 = NULL;
 	struct diag d = {{0}};
 
@@ -190,7 +166,7 @@ TEST(join_twice_busy)
 
 TEST(join_bad_names)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	const char *bad[] = {"../x", "", ".x", "-x", "a/b", "..", "a b", "x\n", RING_HOST};
 	struct ring_member *m = NULL;
 	struct diag d = {{0}};
@@ -208,7 +184,7 @@ TEST(join_bad_names)
 
 TEST(dead_member_removed_by_list)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct ring_entry e[4];
 	struct diag d = {{0}};
@@ -226,7 +202,7 @@ TEST(dead_member_removed_by_list)
 
 TEST(dead_member_replaced_by_join)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct diag d = {{0}};
 
@@ -237,7 +213,7 @@ TEST(dead_member_replaced_by_join)
 
 TEST(dead_entry_held_by_reader_is_still_dead)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct diag d = {{0}};
 	char path[512];
@@ -256,7 +232,7 @@ TEST(dead_entry_held_by_reader_is_still_dead)
 
 TEST(stale_temp_file)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct ring_entry e[2];
 	struct diag d = {{0}};
@@ -271,7 +247,7 @@ TEST(stale_temp_file)
 
 TEST(order_by_join)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *a = NULL, *b = NULL, *c = NULL;
 	struct ring_entry e[4];
 	struct diag d = {{0}};
@@ -308,7 +284,7 @@ TEST(order_by_join)
 
 TEST(equal_join_ordered_by_name)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_entry e[4];
 	struct diag d = {{0}};
 	size_t n;
@@ -329,7 +305,7 @@ TEST(equal_join_ordered_by_name)
 
 TEST(ring_full)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m[RING_VMS_MAX + 1] = {0};
 	struct diag d = {{0}};
 	char name[16];
@@ -382,7 +358,7 @@ TEST(hostile_live_entries)
 		{"crlf", C("join=1\r\nhotkey=\r\n")},
 		{"spaces", C("join = 1\nhotkey=\n")},
 	};
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct ring_entry e[RING_VMS_MAX];
 	struct diag d = {{0}};
@@ -420,7 +396,7 @@ TEST(hostile_live_entries)
 
 TEST(hostile_names_and_types)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_member *m = NULL;
 	struct ring_entry e[4];
 	struct diag d = {{0}};
@@ -453,7 +429,7 @@ TEST(hostile_names_and_types)
 
 TEST(dead_hostile_entry_removed)
 {
-	_cleanup_(tmpdir_freep) char *dir = tmpdir_new();
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
 	struct ring_entry e[2];
 	struct diag d = {{0}};
 	size_t n;
