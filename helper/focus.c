@@ -40,8 +40,7 @@ void focus_status(struct helper *h)
 
 static void focus_set_reading(struct source *s, bool on)
 {
-	if (s->io)
-		(void)sd_event_source_set_enabled(s->io, on ? SD_EVENT_ON : SD_EVENT_OFF);
+	loop_input_enable(&s->helper->loop, s, on);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "hotkey.h"
+#include "loop.h"
 #include "ring.h"
 #include "source.h"
 
@@ -24,6 +25,7 @@ struct helper {
 	const char *cache_dir;    /* device capabilities seen before (devcache.h) */
 	bool include_host;        /* the host is a stop of the cycle */
 	sd_event *event;
+	struct loop loop;         /* the devices, and event's fd (loop.h) */
 	struct hotkey hotkey;     /* shared by every source that can complete a hotkey */
 	bool focus;               /* this VM has input focus */
 	size_t n_sources;
@@ -50,8 +52,8 @@ struct helper {
 };
 
 /*
- * Puts s's physical device (s->fd) into the event loop, read now if h has
- * focus or s can complete a hotkey. Returns 0 or a negative errno (s->io
- * stays NULL).
+ * Puts s's physical device (s->fd) into the loop, read now if h has focus
+ * or s can complete a hotkey. Returns 0 or a negative errno (s is then not
+ * in the loop).
  */
 int helper_add_input(struct helper *h, struct source *s);

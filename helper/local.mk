@@ -12,6 +12,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/bus.c helper/bus.h \
 	helper/fdstore.c helper/fdstore.h \
 	helper/presence.c helper/presence.h \
-	helper/inotify-read.c helper/inotify-read.h
+	helper/inotify-read.c helper/inotify-read.h \
+	helper/loop.c helper/loop.h
 vfio_kvm_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 vfio_kvm_helper_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

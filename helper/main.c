@@ -303,11 +303,15 @@ static void clone_take_events(struct source *s)
 		(void)source_write_leds(s, s->clone_leds);
 }
 
-static int on_input(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+/*
+ * s->fd is readable: forward what it has. The rest happens rarely. Returns
+ * true when more than forwarding happened (sd-event must look again).
+ */
+static bool on_input(struct source *s)
 {
-	struct source *s = userdata;
 	struct helper *h = s->helper;
 	int r = forward_read(&s->fwd);
+	bool more = false;
 
 	/*
 	 * The input core passes EV_MSC to the device as well as to readers, so
@@ -320,25 +324,33 @@ static int on_input(sd_event_source *es, int fd, uint32_t revents, void *userdat
 		clone_take_events(s);
 	}
 
-	if (s->fwd.write_error < 0) {
+	if (_unlikely_(s->fwd.write_error < 0)) {
 		if (!s->error_logged)
 			log_error(h->vm, "'%s': writing to the clone: %s", s->clone_path,
 				  strerror(-s->fwd.write_error));
 		s->error_logged = true;
 		s->fwd.write_error = 0;
 	}
-	if (r < 0)
+	if (_unlikely_(r < 0)) {
 		focus_source_failed(h, s, r);
-	if (s->fwd.fired) {
+		more = true;
+	}
+	if (_unlikely_(s->fwd.fired != NULL)) {
 		const struct hotkey_binding *binding = s->fwd.fired;
 
 		s->fwd.fired = NULL;
 		follow_hotkey(h, binding, s->fwd.fired_sec, s->fwd.fired_usec);
+		more = true;
 	}
-	if (s->fwd.mode == FORWARD_WAIT)
+	if (_unlikely_(s->fwd.mode == FORWARD_WAIT)) {
 		focus_try_grab(h, s);
-	follow_idle(h);
-	return 0;
+		more = true;
+	}
+	if (_unlikely_(h->bindings_pending)) {
+		follow_idle(h);
+		more = true;
+	}
+	return more;
 }
 
 static int on_clone(sd_event_source *es, int fd, uint32_t revents, void *userdata)
@@ -349,13 +361,7 @@ static int on_clone(sd_event_source *es, int fd, uint32_t revents, void *userdat
 
 int helper_add_input(struct helper *h, struct source *s)
 {
-	int r = sd_event_add_io(h->event, &s->io, s->fd, EPOLLIN, on_input, s);
-
-	if (r >= 0 && !h->focus && !s->hotkey_capable)
-		r = sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
-	if (r < 0)
-		s->io = sd_event_source_disable_unref(s->io);
-	return r;
+	return loop_input_add(&h->loop, s, h->focus || s->hotkey_capable);
 }
 
 static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
@@ -372,6 +378,7 @@ static void helper_close(struct helper *h)
 	h->bus = bus_close(h->bus);
 	free(h->sources);
 	h->sources = NULL;
+	loop_done(&h->loop);
 	h->event = sd_event_unref(h->event);
 }
 
@@ -384,6 +391,7 @@ static int run(void)
 		.include_host = arg_include_host,
 		.direct = arg_hotkeys[HOTKEY_DIRECT].keys,
 		.inotify_fd = -1,
+		.loop.epoll_fd = -1,
 	};
 	struct diag diag;
 	sigset_t mask;
@@ -402,6 +410,8 @@ static int run(void)
 	r = follow_init(&h);
 	if (r >= 0)
 		r = sd_event_new(&h.event);
+	if (r >= 0)
+		r = loop_init(&h.loop, h.event);
 	if (r < 0) {
 		log_error(arg_vm, "setting up: %s", strerror(-r));
 		goto out;
@@ -464,7 +474,7 @@ static int run(void)
 	follow_take_focus(&h, arg_focus);
 	(void)sd_notify(0, "READY=1");
 
-	r = sd_event_loop(h.event);
+	r = loop_run(&h.loop, on_input);
 	(void)sd_notify(0, "STOPPING=1");
 	if (r < 0)
 		log_error(arg_vm, "event loop: %s", strerror(-r));

@@ -419,7 +419,7 @@ int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag)
 
 void source_close_physical(struct source *s)
 {
-	s->io = sd_event_source_disable_unref(s->io);
+	loop_input_remove(&s->helper->loop, s);
 	s->fd = safe_close(s->fd);
 	s->fwd.src_fd = -1;
 }
@@ -493,7 +493,7 @@ uint32_t source_read_leds(const struct source *s)
 
 void source_close(struct source *s)
 {
-	s->io = sd_event_source_disable_unref(s->io);
+	loop_input_remove(&s->helper->loop, s);
 	s->clone_io = sd_event_source_disable_unref(s->clone_io);
 	s->watch_io = sd_event_source_disable_unref(s->watch_io);
 	s->watch_fd = safe_close(s->watch_fd);

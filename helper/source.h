@@ -37,7 +37,8 @@ struct source {
 	bool cache_logged;            /* a failure to write its capability cache was logged */
 	bool error_logged;            /* a grab or write failure was logged */
 	bool grab_busy;               /* the last grab got EBUSY: another helper still holds it */
-	sd_event_source *io;
+	bool in_loop;                 /* s->fd is in the helper's loop (loop.h) */
+	bool polled;                  /* ...and read now */
 	sd_event_source *clone_io;    /* the uinput fd: what the target writes (LEDs) */
 	int watch_fd;                 /* inotify while absent (-1), see presence.h */
 	int wd_dir, wd_parent;        /* its watches: the link's directory and that one's parent */

@@ -3,9 +3,9 @@
 # format, and the helper on real uinput devices (skipped without root and
 # /dev/uinput; the D-Bus one also without a system bus; the fault one's
 # systemd test and the sleep one outside the guest).
-check_PROGRAMS += test-hotkey test-forward test-announce test-devcache test-inotify-read \
+check_PROGRAMS += test-hotkey test-forward test-announce test-devcache test-inotify-read test-loop \
 	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
-TESTS += test-hotkey test-forward test-announce test-devcache test-inotify-read \
+TESTS += test-hotkey test-forward test-announce test-devcache test-inotify-read test-loop \
 	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
 
 test_hotkey_SOURCES = tests/unit/test-hotkey.c tests/test.h
@@ -25,6 +25,11 @@ test_inotify_read_SOURCES = tests/unit/test-inotify-read.c tests/test.h tests/te
 	helper/inotify-read.c helper/inotify-read.h
 test_inotify_read_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper -I$(top_srcdir)/tests
 test_inotify_read_LDADD = $(VKCOMMON_LIBS)
+
+test_loop_SOURCES = tests/unit/test-loop.c tests/test.h helper/loop.c helper/loop.h
+test_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper -I$(top_srcdir)/tests
+test_loop_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+test_loop_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
 
 test_announce_SOURCES = tests/unit/test-announce.c tests/test.h \
 	helper/announce.c helper/announce.h helper/forward.c helper/forward.h
