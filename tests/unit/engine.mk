@@ -38,7 +38,7 @@ test_announce_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_announce_LDADD = $(VKCOMMON_LIBS)
 
 # These run the built ./vfio-kvm-helper (or $VFIO_KVM_HELPER) from the top build directory.
-test_uinput_helper_SOURCES = tests/unit/test-uinput-helper.c tests/test.h
+test_uinput_helper_SOURCES = tests/unit/test-uinput-helper.c tests/unit/test-uinput-rig.h tests/test.h
 test_uinput_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_uinput_helper_LDADD = $(VKCOMMON_LIBS)
 

@@ -19,28 +19,6 @@ TEST_MAIN();
 #define LEDS(n, c, s) (((n) ? 1u << LED_NUML : 0) | ((c) ? 1u << LED_CAPSL : 0) | \
 		       ((s) ? 1u << LED_SCROLLL : 0))
 
-/* The rig's keyboard, with LEDs: what a real keyboard has. */
-static struct libevdev_uinput *make_keyboard(void)
-{
-	struct libevdev *dev = libevdev_new();
-	struct libevdev_uinput *ui = NULL;
-
-	libevdev_set_name(dev, "vfio-kvm test keyboard");
-	libevdev_set_id_bustype(dev, BUS_USB);
-	libevdev_set_id_vendor(dev, 0x1234);
-	libevdev_set_id_product(dev, 0x5678);
-	for (unsigned code = KEY_ESC; code <= KEY_SCROLLLOCK; code++)
-		libevdev_enable_event_code(dev, EV_KEY, code, NULL);
-	libevdev_enable_event_code(dev, EV_KEY, KEY_RIGHTCTRL, NULL);
-	libevdev_enable_event_code(dev, EV_LED, LED_NUML, NULL);
-	libevdev_enable_event_code(dev, EV_LED, LED_CAPSL, NULL);
-	libevdev_enable_event_code(dev, EV_LED, LED_SCROLLL, NULL);
-	if (libevdev_uinput_create_from_device(dev, LIBEVDEV_UINPUT_OPEN_MANAGED, &ui) < 0)
-		ui = NULL;
-	libevdev_free(dev);
-	return ui;
-}
-
 /* Unplugs the rig's keyboard: the device and its link go. */
 static void unplug(struct rig *r)
 {
@@ -52,7 +30,7 @@ static void unplug(struct rig *r)
 /* Plugs a keyboard in again; mode (if not negative) is set on the node before the link appears. */
 static bool plug(struct rig *r, int mode)
 {
-	r->kbd = make_keyboard();
+	r->kbd = rig_make_device(true, r->extras);
 	if (!r->kbd)
 		return false;
 	if (mode >= 0) {
@@ -64,26 +42,18 @@ static bool plug(struct rig *r, int mode)
 	return symlink(libevdev_uinput_get_devnode(r->kbd), r->kbd_link) == 0;
 }
 
+/* The rig, its keyboard with LEDs: what a real keyboard has. */
 static bool fault_open(struct rig *r)
 {
-	if (!rig_open(r))
-		return false;
-	unplug(r);
-	return plug(r, -1);
+	return rig_open_with(r, RIG_LEDS);
 }
 
-/* Keys down on the device at path (EVIOCGKEY), or -1. */
+/* Keys down on the device at path, or -1. */
 static int keys_down(const char *path)
 {
-	unsigned long keys[BITSET_LONGS(KEY_CNT)] = {0};
 	_cleanup_(closep) int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	int n = 0;
 
-	if (fd < 0 || ioctl(fd, EVIOCGKEY(sizeof(keys)), keys) < 0)
-		return -1;
-	for (size_t w = 0; w < ARRAY_SIZE(keys); w++)
-		n += __builtin_popcountl(keys[w]);
-	return n;
+	return fd < 0 ? -1 : rig_keys_down(fd);
 }
 
 /* The LEDs of the device at path (EVIOCGLED), or -1. */
@@ -162,52 +132,6 @@ static bool wait_leds(struct rig *r, int want)
 	return false;
 }
 
-/* Status of vm as its status file says: keyboard (device 0) present and grabbed, and the pid. */
-struct seen {
-	pid_t pid;
-	int present, grabbed;
-};
-
-static bool read_seen(struct rig *r, const char *vm, struct seen *ret)
-{
-	struct status st;
-
-	if (status_read(r->run_dir, vm, &st, NULL) < 0 || st.n_devices == 0)
-		return false;
-	*ret = (struct seen){st.pid, st.devices[0].present, st.devices[0].grabbed};
-	return true;
-}
-
-/*
- * Waits until vm's status file shows the keyboard present/grabbed as asked
- * (-1: either) and, with not_pid, a pid other than not_pid. Event-driven: the
- * status file is replaced by rename.
- */
-static bool wait_seen(struct rig *r, const char *vm, int present, int grabbed, pid_t not_pid)
-{
-	char dir[300];
-	int64_t end = rig_now_ms() + RIG_WAIT_MS;
-	_cleanup_(closep) int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-
-	snprintf(dir, sizeof(dir), "%s/" STATUS_DIR_NAME, r->run_dir);
-	if (fd < 0 || inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE) < 0)
-		return false;
-	for (int64_t left; (left = end - rig_now_ms()) > 0;) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		char buf[4096];
-		struct seen s;
-
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		if (read_seen(r, vm, &s) && (present < 0 || s.present == present) &&
-		    (grabbed < 0 || s.grabbed == grabbed) && (!not_pid || s.pid != not_pid))
-			return true;
-		if (poll(&pfd, 1, (int)left) < 0)
-			return false;
-	}
-	return false;
-}
-
 /* Waits until reading fd says its device is gone (ENODEV). */
 static bool reader_gone(int fd)
 {
@@ -235,7 +159,7 @@ static bool start_one(struct rig *r, bool focus)
 	if (!rig_start(r, 0, "vm1", false, extra) || !rig_wait_notify(r, 0, "READY=1"))
 		return false;
 	r->helpers[0].kbd = open(r->helpers[0].kbd_clone, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	return r->helpers[0].kbd >= 0 && (!focus || wait_seen(r, "vm1", 1, 1, 0));
+	return r->helpers[0].kbd >= 0 && (!focus || rig_wait_seen(r, "vm1", 1, 1, 0));
 }
 
 static char unit[64];
@@ -245,7 +169,7 @@ static void sigkill_body(struct rig *r, const char *helper)
 	struct rig_helper *p = &r->helpers[0];
 	char cmd[2048], got[256];
 	struct stat before, after;
-	struct seen seen;
+	struct rig_seen seen;
 	int reader;
 
 	snprintf(p->vm, sizeof(p->vm), "vmf");
@@ -260,7 +184,7 @@ static void sigkill_body(struct rig *r, const char *helper)
 		 unit, helper, r->kbd_link, p->kbd_clone, r->mouse_link, p->mouse_clone,
 		 r->run_dir);
 	ASSERT_EQ(system(cmd), 0);
-	ASSERT_TRUE(wait_seen(r, "vmf", 1, 1, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vmf", 1, 1, 0));
 	reader = open(p->kbd_clone, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_TRUE(reader >= 0);
 	p->kbd = reader;
@@ -270,11 +194,11 @@ static void sigkill_body(struct rig *r, const char *helper)
 	SEND(r->kbd, K(KEY_A, 1));
 	rig_read_events(reader, 2, got, sizeof(got));
 	ASSERT_STREQ(got, "+30 .");
-	ASSERT_TRUE(read_seen(r, "vmf", &seen));
+	ASSERT_TRUE(rig_read_seen(r, "vmf", &seen));
 	ASSERT_EQ(kill(seen.pid, SIGKILL), 0);
 
 	/* systemd restarts it; it takes the clone back and lets go of the key. */
-	ASSERT_TRUE(wait_seen(r, "vmf", 1, -1, seen.pid));
+	ASSERT_TRUE(rig_wait_seen(r, "vmf", 1, -1, seen.pid));
 	rig_read_events(reader, 2, got, sizeof(got));
 	ASSERT_STREQ(got, "-30 .");
 	ASSERT_EQ(stat(p->kbd_clone, &after), 0);
@@ -283,7 +207,7 @@ static void sigkill_body(struct rig *r, const char *helper)
 
 	/* Grabbed again once the key is up; events flow to the same reader. */
 	SEND(r->kbd, K(KEY_A, 0));
-	ASSERT_TRUE(wait_seen(r, "vmf", 1, 1, seen.pid));
+	ASSERT_TRUE(rig_wait_seen(r, "vmf", 1, 1, seen.pid));
 	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r->kbd)), 1);
 	SEND(r->kbd, K(KEY_B, 1), K(KEY_B, 0));
 	rig_read_events(reader, 4, got, sizeof(got));
@@ -336,12 +260,12 @@ static void replug_body(struct rig *r)
 	unplug(r);
 	rig_read_events(reader, 2, got, sizeof(got));
 	ASSERT_STREQ(got, "-30 .");
-	ASSERT_TRUE(wait_seen(r, "vm1", 0, 0, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 0, 0, 0));
 	ASSERT_EQ(keys_down(r->helpers[0].kbd_clone), 0);
 
 	/* Back under the same name: reopened, grabbed again, forwarded to the same clone. */
 	ASSERT_TRUE(plug(r, -1));
-	ASSERT_TRUE(wait_seen(r, "vm1", 1, 1, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 1, 0));
 	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r->kbd)), 1);
 	SEND(r->kbd, K(KEY_B, 1), K(KEY_B, 0));
 	rig_read_events(reader, 4, got, sizeof(got));
@@ -349,7 +273,7 @@ static void replug_body(struct rig *r)
 
 	/* Focus still cycles: to the host, nothing grabbed, nothing held. */
 	PRESS_CYCLE(r->kbd);
-	ASSERT_TRUE(wait_seen(r, "vm1", 1, 0, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 0, 0));
 	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r->kbd)), 0);
 	ASSERT_EQ(keys_down(r->helpers[0].kbd_clone), 0);
 	ASSERT_EQ(rig_stop(r, 0, SIGTERM), 0);
@@ -391,13 +315,13 @@ static void leds_body(struct rig *r)
 	ASSERT_TRUE(set_led(node1, LED_CAPSL, 1));
 	ASSERT_TRUE(wait_leds(r, LEDS(0, 1, 0)));
 	PRESS_CYCLE(r->kbd);
-	ASSERT_TRUE(wait_seen(r, "vm2", 1, 1, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm2", 1, 1, 0));
 	ASSERT_TRUE(wait_leds(r, LEDS(1, 0, 0)));
 	ASSERT_TRUE(set_led(node2, LED_CAPSL, 1));
 	ASSERT_TRUE(wait_leds(r, LEDS(1, 1, 0)));
 	/* Back to the host: its own LEDs again. */
 	PRESS_CYCLE(r->kbd);
-	ASSERT_TRUE(wait_seen(r, "vm2", 1, 0, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm2", 1, 0, 0));
 	ASSERT_TRUE(wait_leds(r, LEDS(0, 0, 1)));
 	ASSERT_EQ(rig_stop(r, 1, SIGTERM), 0);
 	ASSERT_EQ(rig_stop(r, 0, SIGTERM), 0);
@@ -472,11 +396,11 @@ static void cached_body(struct rig *r, const char *cache, const char *empty)
 	ASSERT_TRUE(reader >= 0);
 	ASSERT_TRUE(ioctl(reader, EVIOCGNAME(sizeof(name)), name) > 0);
 	ASSERT_STREQ(name, "vfio-kvm test keyboard");
-	ASSERT_TRUE(wait_seen(r, "vm1", 0, 0, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 0, 0, 0));
 
 	/* Switched on: picked up, grabbed (the VM has focus), forwarded. */
 	ASSERT_TRUE(plug(r, -1));
-	ASSERT_TRUE(wait_seen(r, "vm1", 1, 1, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 1, 0));
 	SEND(r->kbd, K(KEY_B, 1), K(KEY_B, 0));
 	rig_read_events(reader, 4, got, sizeof(got));
 	ASSERT_STREQ(got, "+48 . -48 .");
@@ -516,14 +440,14 @@ static void eacces_body(struct rig *r)
 	char got[256];
 
 	unplug(r);
-	ASSERT_TRUE(wait_seen(r, "vm1", 0, 0, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 0, 0, 0));
 	/* udev has not set the permissions yet: the helper cannot open it... */
 	ASSERT_TRUE(plug(r, 0));
 	ASSERT_EQ(poll(NULL, 0, 1000), 0);
-	ASSERT_TRUE(wait_seen(r, "vm1", 0, 0, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 0, 0, 0));
 	/* ...until it has: the chmod wakes the helper. */
 	ASSERT_EQ(chmod(libevdev_uinput_get_devnode(r->kbd), 0660), 0);
-	ASSERT_TRUE(wait_seen(r, "vm1", 1, 1, 0));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 1, 0));
 	SEND(r->kbd, K(KEY_B, 1), K(KEY_B, 0));
 	rig_read_events(r->helpers[0].kbd, 4, got, sizeof(got));
 	ASSERT_STREQ(got, "+48 . -48 .");

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Several vfio-kvm-helpers (one per VM) on the same "physical" keyboard and
- * mouse, made with libevdev_uinput, sharing a temporary run directory: the
- * rig of the ring tests. Needs root and /dev/uinput (the including program
- * skips otherwise). The helper is $VFIO_KVM_HELPER or ./vfio-kvm-helper.
+ * One or several vfio-kvm-helpers (one per VM) on the same "physical"
+ * keyboard and mouse, made with libevdev_uinput, sharing a temporary run
+ * directory: the rig of the uinput tests. Needs root and /dev/uinput (the
+ * including program skips otherwise). The helper is $VFIO_KVM_HELPER or
+ * ./vfio-kvm-helper (make check runs in the top build directory).
  *
  * Waiting is event-driven: each helper notifies its own NOTIFY_SOCKET
  * (READY=1, STATUS=Focus: …), the focus file is followed with inotify, and a
@@ -34,6 +35,18 @@
 /* Generous: the guest runs under software emulation. */
 #define RIG_WAIT_MS 30000
 #define RIG_HELPERS_MAX 3
+/* Long, so no soft repeat sneaks into what a test reads. */
+#define RIG_REP_DELAY_MS 5000
+#define RIG_REP_PERIOD_MS 100
+
+/*
+ * What a rig's devices have beyond the basics (rig_open_with()). RIG_LEDS:
+ * the keyboard has num, caps and scroll lock LEDs. RIG_DETAIL: the keyboard
+ * has a version, MSC_SCAN, the caps lock LED and a slow soft repeat, the
+ * mouse a right button and a wheel.
+ */
+#define RIG_LEDS (1u << 0)
+#define RIG_DETAIL (1u << 1)
 
 struct rig_helper {
 	char vm[16];
@@ -50,6 +63,8 @@ struct rig {
 	char dir[64]; /* short: the notify sockets' paths must fit sun_path */
 	char run_dir[128];
 	char kbd_link[300], mouse_link[300];
+	unsigned extras;      /* RIG_LEDS, RIG_DETAIL: what the devices have */
+	const char *kbd_opts; /* appended to the keyboard's --device (",toggle=…"), or NULL */
 	struct libevdev_uinput *kbd, *mouse;
 	int inotify_fd; /* IN_MOVED_TO on run_dir: the focus file changed */
 	struct rig_helper helpers[RIG_HELPERS_MAX];
@@ -63,41 +78,70 @@ static inline int64_t rig_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static inline struct libevdev_uinput *rig_make_device(bool keyboard)
+/* A "physical" keyboard or mouse with extras (RIG_LEDS, RIG_DETAIL); NULL on failure. */
+static inline struct libevdev_uinput *rig_make_device(bool keyboard, unsigned extras)
 {
 	struct libevdev *dev = libevdev_new();
 	struct libevdev_uinput *ui = NULL;
+	struct input_event rep[3] = {
+		{.type = EV_REP, .code = REP_DELAY, .value = RIG_REP_DELAY_MS},
+		{.type = EV_REP, .code = REP_PERIOD, .value = RIG_REP_PERIOD_MS},
+		{.type = EV_SYN, .code = SYN_REPORT},
+	};
+	bool detail = extras & RIG_DETAIL;
 
 	libevdev_set_name(dev, keyboard ? "vfio-kvm test keyboard" : "vfio-kvm test mouse");
 	libevdev_set_id_bustype(dev, BUS_USB);
 	libevdev_set_id_vendor(dev, 0x1234);
 	libevdev_set_id_product(dev, keyboard ? 0x5678 : 0x5679);
+	if (detail)
+		libevdev_set_id_version(dev, 0x0111);
 	if (keyboard) {
 		for (unsigned code = KEY_ESC; code <= KEY_SCROLLLOCK; code++)
 			libevdev_enable_event_code(dev, EV_KEY, code, NULL);
 		libevdev_enable_event_code(dev, EV_KEY, KEY_RIGHTCTRL, NULL);
+		if (extras & RIG_LEDS) {
+			libevdev_enable_event_code(dev, EV_LED, LED_NUML, NULL);
+			libevdev_enable_event_code(dev, EV_LED, LED_SCROLLL, NULL);
+		}
+		if (extras & (RIG_LEDS | RIG_DETAIL))
+			libevdev_enable_event_code(dev, EV_LED, LED_CAPSL, NULL);
+		if (detail) {
+			libevdev_enable_event_code(dev, EV_MSC, MSC_SCAN, NULL);
+			libevdev_enable_event_type(dev, EV_REP);
+		}
 	} else {
 		libevdev_enable_event_code(dev, EV_KEY, BTN_LEFT, NULL);
 		libevdev_enable_event_code(dev, EV_REL, REL_X, NULL);
 		libevdev_enable_event_code(dev, EV_REL, REL_Y, NULL);
+		if (detail) {
+			libevdev_enable_event_code(dev, EV_KEY, BTN_RIGHT, NULL);
+			libevdev_enable_event_code(dev, EV_REL, REL_WHEEL, NULL);
+		}
 	}
 	if (libevdev_uinput_create_from_device(dev, LIBEVDEV_UINPUT_OPEN_MANAGED, &ui) < 0)
 		ui = NULL;
+	else if (keyboard && detail &&
+		 write(libevdev_uinput_get_fd(ui), rep, sizeof(rep)) != sizeof(rep)) {
+		libevdev_uinput_destroy(ui);
+		ui = NULL;
+	}
 	libevdev_free(dev);
 	return ui;
 }
 
-static inline bool rig_open(struct rig *r)
+/* Opens a rig whose devices have extras (RIG_LEDS, RIG_DETAIL); false on failure. */
+static inline bool rig_open_with(struct rig *r, unsigned extras)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	*r = (struct rig){.inotify_fd = -1};
+	*r = (struct rig){.inotify_fd = -1, .extras = extras};
 	for (size_t i = 0; i < RIG_HELPERS_MAX; i++)
 		r->helpers[i] = (struct rig_helper){.pid = -1, .notify_fd = -1, .err_fd = -1,
 						    .kbd = -1};
 	if (!tmp || strlen(tmp) > sizeof(r->dir) - 20)
 		tmp = "/tmp";
-	snprintf(r->dir, sizeof(r->dir), "%s/vk-ring-XXXXXX", tmp);
+	snprintf(r->dir, sizeof(r->dir), "%s/vk-rig-XXXXXX", tmp);
 	if (!mkdtemp(r->dir))
 		return false;
 	snprintf(r->run_dir, sizeof(r->run_dir), "%s/run", r->dir);
@@ -108,11 +152,16 @@ static inline bool rig_open(struct rig *r)
 	r->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (r->inotify_fd < 0 || inotify_add_watch(r->inotify_fd, r->run_dir, IN_MOVED_TO) < 0)
 		return false;
-	r->kbd = rig_make_device(true);
-	r->mouse = rig_make_device(false);
+	r->kbd = rig_make_device(true, extras);
+	r->mouse = rig_make_device(false, extras);
 	return r->kbd && r->mouse &&
 	       symlink(libevdev_uinput_get_devnode(r->kbd), r->kbd_link) == 0 &&
 	       symlink(libevdev_uinput_get_devnode(r->mouse), r->mouse_link) == 0;
+}
+
+static inline bool rig_open(struct rig *r)
+{
+	return rig_open_with(r, 0);
 }
 
 /* Starts helper i for vm with extra arguments (NULL-terminated) after the common ones. */
@@ -135,7 +184,8 @@ static inline bool rig_start(struct rig *r, size_t i, const char *vm, bool bus,
 	snprintf(dir, sizeof(dir), "%s", r->dir);
 	snprintf(p->kbd_clone, sizeof(p->kbd_clone), "%s/by-id/%s-test-kbd", dir, vm);
 	snprintf(p->mouse_clone, sizeof(p->mouse_clone), "%s/by-id/%s-test-mouse", dir, vm);
-	snprintf(kbd_arg, sizeof(kbd_arg), "%s=%s", r->kbd_link, p->kbd_clone);
+	snprintf(kbd_arg, sizeof(kbd_arg), "%s=%s%s", r->kbd_link, p->kbd_clone,
+		 r->kbd_opts ? r->kbd_opts : "");
 	snprintf(mouse_arg, sizeof(mouse_arg), "%s=%s", r->mouse_link, p->mouse_clone);
 	if (!bus)
 		argv[argc++] = "--no-bus";
@@ -350,6 +400,28 @@ static inline int rig_grabbed(const char *path)
 	return errno == EBUSY ? 1 : -1;
 }
 
+/*
+ * Appends ev to the text at out (used of size taken) and returns the new
+ * length: "+30" key 30 down, "-30" up, "R0:5" EV_REL, "." SYN_REPORT,
+ * "?t:c:v" anything else; events are separated by a space.
+ */
+static inline size_t rig_format_event(const struct input_event *ev, char *out, size_t size,
+				      size_t used)
+{
+	const char *sep = used ? " " : "";
+
+	if (ev->type == EV_SYN && ev->code == SYN_REPORT)
+		return used + (size_t)snprintf(out + used, size - used, "%s.", sep);
+	if (ev->type == EV_KEY)
+		return used + (size_t)snprintf(out + used, size - used, "%s%c%u", sep,
+					       ev->value ? '+' : '-', ev->code);
+	if (ev->type == EV_REL)
+		return used + (size_t)snprintf(out + used, size - used, "%sR%u:%d", sep, ev->code,
+					       ev->value);
+	return used + (size_t)snprintf(out + used, size - used, "%s?%u:%u:%d", sep, ev->type,
+				       ev->code, ev->value);
+}
+
 /* Reads what is queued on a clone fd now (non-blocking) as text, like
  * "+30 . -30 ."; "" when nothing is. */
 static inline void rig_pending(int fd, char *out, size_t size)
@@ -358,18 +430,8 @@ static inline void rig_pending(int fd, char *out, size_t size)
 	size_t used = 0;
 
 	out[0] = '\0';
-	while (used < size && read(fd, &ev, sizeof(ev)) == sizeof(ev)) {
-		const char *sep = used ? " " : "";
-
-		if (ev.type == EV_SYN && ev.code == SYN_REPORT)
-			used += (size_t)snprintf(out + used, size - used, "%s.", sep);
-		else if (ev.type == EV_KEY)
-			used += (size_t)snprintf(out + used, size - used, "%s%c%u", sep,
-						 ev.value ? '+' : '-', ev.code);
-		else
-			used += (size_t)snprintf(out + used, size - used, "%s?%u:%u:%d", sep,
-						 ev.type, ev.code, ev.value);
-	}
+	while (used < size && read(fd, &ev, sizeof(ev)) == sizeof(ev))
+		used = rig_format_event(&ev, out, size, used);
 }
 
 /* Waits (poll, with the timeout) until fd has n events, and returns them as text. */
@@ -386,18 +448,26 @@ static inline void rig_read_events(int fd, size_t n, char *out, size_t size)
 		if (poll(&pfd, 1, (int)left) <= 0)
 			break;
 		while (got < n && read(fd, &ev, sizeof(ev)) == sizeof(ev)) {
-			const char *sep = used ? " " : "";
-
 			got++;
-			if (ev.type == EV_SYN && ev.code == SYN_REPORT)
-				used += (size_t)snprintf(out + used, size - used, "%s.", sep);
-			else
-				used += (size_t)snprintf(out + used, size - used, "%s%c%u", sep,
-							 ev.value ? '+' : '-', ev.code);
+			used = rig_format_event(&ev, out, size, used);
 			if (used >= size)
 				return;
 		}
 	}
+}
+
+/* Keys down on the device behind fd (EVIOCGKEY, which also drops the key events queued on
+ * fd), or -1. */
+static inline int rig_keys_down(int fd)
+{
+	unsigned long keys[BITSET_LONGS(KEY_CNT)] = {0};
+	int n = 0;
+
+	if (ioctl(fd, EVIOCGKEY(sizeof(keys)), keys) < 0)
+		return -1;
+	for (size_t w = 0; w < ARRAY_SIZE(keys); w++)
+		n += __builtin_popcountl(keys[w]);
+	return n;
 }
 
 /* Whether helper vm's status file says every device is grabbed (1), none is (0), or neither. */
@@ -411,6 +481,54 @@ static inline int rig_grabs(struct rig *r, const char *vm)
 	for (size_t i = 0; i < st.n_devices; i++)
 		grabbed += st.devices[i].grabbed;
 	return grabbed == st.n_devices ? 1 : grabbed == 0 ? 0 : -1;
+}
+
+/* What vm's status file says of its keyboard (device 0), and the helper's pid. */
+struct rig_seen {
+	pid_t pid;
+	bool present, grabbed;
+};
+
+/* Reads vm's status file into *ret; false if it cannot be read or lists no device. */
+static inline bool rig_read_seen(struct rig *r, const char *vm, struct rig_seen *ret)
+{
+	struct status st;
+
+	if (status_read(r->run_dir, vm, &st, NULL) < 0 || st.n_devices == 0)
+		return false;
+	*ret = (struct rig_seen){st.pid, st.devices[0].present, st.devices[0].grabbed};
+	return true;
+}
+
+/*
+ * Waits until vm's status file shows the keyboard present/grabbed as asked
+ * (-1: either) and, with not_pid, a pid other than not_pid. Event-driven: the
+ * status file is replaced by rename. False on timeout.
+ */
+static inline bool rig_wait_seen(struct rig *r, const char *vm, int present, int grabbed,
+				 pid_t not_pid)
+{
+	char dir[300];
+	int64_t end = rig_now_ms() + RIG_WAIT_MS;
+	_cleanup_(closep) int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	snprintf(dir, sizeof(dir), "%s/" STATUS_DIR_NAME, r->run_dir);
+	if (fd < 0 || inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE) < 0)
+		return false;
+	for (int64_t left; (left = end - rig_now_ms()) > 0;) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		char buf[4096];
+		struct rig_seen s;
+
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		if (rig_read_seen(r, vm, &s) && (present < 0 || s.present == present) &&
+		    (grabbed < 0 || s.grabbed == grabbed) && (!not_pid || s.pid != not_pid))
+			return true;
+		if (poll(&pfd, 1, (int)left) < 0)
+			return false;
+	}
+	return false;
 }
 
 /* Runs before the tests: the whole program is skipped where it cannot run. */

@@ -50,32 +50,6 @@ static bool wait_err(struct rig_helper *p, const char *text)
 	return true;
 }
 
-/* Waits until vm's status file shows its keyboard (device 0) present and grabbed. */
-static bool wait_grabbed(struct rig *r, const char *vm)
-{
-	char dir[300];
-	int64_t end = rig_now_ms() + RIG_WAIT_MS;
-	_cleanup_(closep) int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-
-	snprintf(dir, sizeof(dir), "%s/" STATUS_DIR_NAME, r->run_dir);
-	if (fd < 0 || inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE) < 0)
-		return false;
-	for (int64_t left; (left = end - rig_now_ms()) > 0;) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		char buf[4096];
-		struct status st;
-
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		if (status_read(r->run_dir, vm, &st, NULL) == 0 && st.n_devices > 0 &&
-		    st.devices[0].present && st.devices[0].grabbed)
-			return true;
-		if (poll(&pfd, 1, (int)left) < 0)
-			return false;
-	}
-	return false;
-}
-
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	const char *name, *old_owner, *new_owner;
@@ -127,7 +101,7 @@ static int emit_sleep(bool sleeping)
 /* The new keyboard takes the old one's link by rename: the helper sees nothing. */
 static struct libevdev_uinput *replace_keyboard(struct rig *r)
 {
-	struct libevdev_uinput *ui = rig_make_device(true);
+	struct libevdev_uinput *ui = rig_make_device(true, r->extras);
 	char tmp[320];
 
 	snprintf(tmp, sizeof(tmp), "%s.new", r->kbd_link);
@@ -151,7 +125,7 @@ static void sleep_body(struct rig *r, struct libevdev_uinput **old)
 	ASSERT_TRUE(rig_start(r, 0, "vm1", true, focus));
 	ASSERT_TRUE(rig_wait_notify(r, 0, "READY=1"));
 	ASSERT_TRUE(wait_helper_on_bus());
-	ASSERT_TRUE(wait_grabbed(r, "vm1"));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 1, 0));
 	reader = open(p->kbd_clone, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_TRUE(reader >= 0);
 	p->kbd = reader;
@@ -178,13 +152,21 @@ static void sleep_body(struct rig *r, struct libevdev_uinput **old)
 	ASSERT_EQ(emit_sleep(true), 0);
 	ASSERT_TRUE(wait_err(p, "the system goes to sleep"));
 
-	/* ...is let go on the clone at resume, and the link is opened again. */
+	/*
+	 * ...is let go on the clone at resume, and the link is opened again. Until
+	 * the helper grabbed the new device its status file still says what it
+	 * said before the sleep: its next STATUS= tells the grab done, so the
+	 * ones sent so far are dropped first.
+	 */
+	while (recv(p->notify_fd, got, sizeof(got), 0) > 0)
+		;
 	ASSERT_EQ(emit_sleep(false), 0);
 	rig_read_events(reader, 2, got, sizeof(got));
 	ASSERT_STREQ(got, "-30 .");
 	snprintf(back, sizeof(back), "'%s' is back", r->kbd_link);
 	ASSERT_TRUE(wait_err(p, back));
-	ASSERT_TRUE(wait_grabbed(r, "vm1"));
+	ASSERT_TRUE(rig_wait_notify(r, 0, "STATUS=Focus: vm1"));
+	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 1, 0));
 	ASSERT_EQ(rig_grabbed(new_node), 1);
 	ASSERT_EQ(rig_grabbed(old_node), 0);
 
