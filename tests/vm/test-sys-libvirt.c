@@ -60,26 +60,6 @@ static const unsigned cycle_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL};
 static const unsigned vm2_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_2};
 static const unsigned release_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_ESC};
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Prints TEXT as TAP comments, one per line. */
-static void comment(const char *what, const char *text)
-{
-	printf("# %s:\n", what);
-	for (const char *p = text; *p;) {
-		size_t n = strcspn(p, "\n");
-
-		printf("#   %.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-}
-
 /* --- dbus-monitor ------------------------------------------------------------------- */
 
 /* Next whole line of the monitor's output into LINE, waiting until DEADLINE (ms). */
@@ -101,7 +81,7 @@ static int monitor_line(struct sys_monitor *m, char *line, size_t n, long long d
 		}
 		if (m->len == sizeof(m->buf))
 			m->len = 0; /* a line this long is no line of ours */
-		left = deadline - now_ms();
+		left = deadline - vt_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
@@ -130,7 +110,7 @@ static int monitor_start(struct sys_monitor *m)
 	    (char *)"type='signal',sender='vfio.kvm',interface='vfio.kvm',member='FocusChanged'",
 	    NULL,
 	};
-	long long deadline = now_ms() + VT_TIMEOUT_MS;
+	long long deadline = vt_now_ms() + VT_TIMEOUT_MS;
 	posix_spawn_file_actions_t fa;
 	char line[1024];
 	int p[2], r;
@@ -187,7 +167,7 @@ static int monitor_arg(struct sys_monitor *m, char *arg, size_t n, long long dea
 static int monitor_next(struct sys_monitor *m, char *target, char *previous, size_t n,
                         int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = vt_now_ms() + timeout_ms;
 	char line[1024];
 	int r;
 
@@ -289,7 +269,7 @@ static int sys_define(struct sys *s, const char *vm, const char *inputs, const c
 		return r;
 	r = vt_sh(out, sizeof(out), VIRSH " define %s", path);
 	if (r != 0)
-		comment("virsh define", out);
+		vt_comment("virsh define", out);
 	return r == 0 ? 0 : -EIO;
 }
 
@@ -339,17 +319,17 @@ static int shared_devices(void)
 static int sys_start(const char *vm)
 {
 	char out[4096];
-	long long t0 = now_ms();
+	long long t0 = vt_now_ms();
 	int r = vt_sh(out, sizeof(out), VIRSH " start %s", vm);
 
 	if (r != 0) {
-		comment("virsh start", out);
+		vt_comment("virsh start", out);
 		vt_sh(out, sizeof(out),
 		      "journalctl -b -q --no-pager -o cat -n 20 -u vfio-kvm-%s.service", vm);
-		comment("unit journal", out);
+		vt_comment("unit journal", out);
 		return -EIO;
 	}
-	printf("# virsh start %s: %lld ms\n", vm, now_ms() - t0);
+	printf("# virsh start %s: %lld ms\n", vm, vt_now_ms() - t0);
 	return 0;
 }
 
@@ -562,7 +542,7 @@ TEST(missing_source_refuses_start_and_leaves_nothing)
 	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 60 systemctl reload libvirtd.service"), 0);
 	ASSERT_EQ(vt_wait_sh(60000, VIRSH " version"), 0);
 	ASSERT_NE(vt_sh(out, sizeof(out), VIRSH " start vm3"), 0);
-	comment("virsh start vm3", out);
+	vt_comment("virsh start vm3", out);
 	ASSERT_CONTAINS(out, "vfio-kvm: vm3: " BYID "/nokbd does not exist");
 
 	ASSERT_EQ(
@@ -637,7 +617,7 @@ TEST(hook_starts_units_and_qemu_holds_clones)
 	pid_line = strncmp(out, "PID=", 4) == 0 ? out : strstr(out, "\nPID=");
 	owner = pid_line ? strtol(pid_line + (*pid_line == '\n') + 4, NULL, 10) : -1;
 	if (owner != unit_main_pid("vm1") && owner != unit_main_pid("vm2")) {
-		comment("busctl status vfio.kvm", out);
+		vt_comment("busctl status vfio.kvm", out);
 		TEST_FAIL("vfio.kvm is owned by pid %ld, not by a helper", owner);
 	}
 	ASSERT_EQ(
@@ -663,7 +643,7 @@ TEST(cycle_hotkey_moves_focus_around_the_ring)
 		/* What a user reads. */
 		ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 20 vfio-kvm status"), 0);
 		if (i == 1)
-			comment("vfio-kvm status", out);
+			vt_comment("vfio-kvm status", out);
 		snprintf(want, sizeof(want), "focus: %s (", order[i]);
 		ASSERT_CONTAINS(out, want);
 		snprintf(want, sizeof(want), "\n* %s", order[i]);
@@ -725,7 +705,7 @@ TEST(libvirtd_restart_keeps_the_units)
 	          "journalctl -q --no-pager -o cat --since '%s' -u libvirtd.service "
 	          "| grep -i -e hook -e vfio-kvm",
 	          since) != 1) {
-		comment("libvirtd's journal since the restart", out);
+		vt_comment("libvirtd's journal since the restart", out);
 		TEST_FAIL("libvirtd logged about the hook");
 	}
 	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);

@@ -41,12 +41,28 @@ void vt_require_guest(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-static long long vt_now_ms(void)
+long long vt_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long vt_now_ms(void)
+{
+	return vt_now_us() / 1000;
+}
+
+void vt_comment(const char *what, const char *text)
+{
+	printf("# %s:\n", what);
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		printf("#   %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 }
 
 /* One step of a bounded re-check: 20 ms, or -ETIMEDOUT past DEADLINE. */

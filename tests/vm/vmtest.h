@@ -22,6 +22,13 @@
 /* What a guest test takes as proof that nothing arrives: a bound, not a wait. */
 #define VT_QUIET_MS 1000
 
+/* CLOCK_MONOTONIC in µs and in ms. */
+long long vt_now_us(void);
+long long vt_now_ms(void);
+
+/* Prints TEXT (command output, say) under "# WHAT:" as TAP comments, a line each. */
+void vt_comment(const char *what, const char *text);
+
 /* A "physical" input device made with uinput, reachable as BYID. */
 struct vt_dev {
 	struct libevdev_uinput *uidev;
