@@ -387,39 +387,44 @@ void bench_tree_cpu(pid_t pid, struct bench_cpu *ret)
 		}
 }
 
-uint64_t bench_tree_rss_kb(pid_t pid)
+/* Adds the "Rss:" and "Private_Dirty:" lines of /proc/PID/smaps_rollup to *mem. */
+static void smaps_rollup_add(pid_t pid, struct bench_mem *mem)
 {
-	size_t n = procs_list(procs, BENCH_PROCS_MAX);
-	uint64_t sum = 0;
+	char path[64], line[256];
+	FILE *f;
 
-	procs_tree(procs, n, pid, procs_in);
-	for (size_t i = 0; i < n; i++) {
-		char path[64], line[256];
-		FILE *f;
-
-		if (!procs_in[i])
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)procs[i].pid);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (strncmp(line, "VmRSS:", 6) == 0)
-				sum += strtoull(line + 6, NULL, 10);
-		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Rss:", 4) == 0)
+			mem->rss_kb += strtoull(line + 4, NULL, 10);
+		else if (strncmp(line, "Private_Dirty:", 14) == 0)
+			mem->dirty_kb += strtoull(line + 14, NULL, 10);
 	}
-	return sum;
+	fclose(f);
 }
 
-int bench_kill_descendants(pid_t pid, int sig)
+void bench_tree_mem(pid_t pid, struct bench_mem *ret)
 {
 	size_t n = procs_list(procs, BENCH_PROCS_MAX);
-	int count = 0;
 
+	*ret = (struct bench_mem){0};
 	procs_tree(procs, n, pid, procs_in);
 	for (size_t i = 0; i < n; i++)
-		if (procs_in[i] && procs[i].pid != pid && kill(procs[i].pid, sig) == 0)
-			count++;
+		if (procs_in[i])
+			smaps_rollup_add(procs[i].pid, ret);
+}
+
+size_t bench_tree_pids(pid_t pid, pid_t *ret, size_t max)
+{
+	size_t n = procs_list(procs, BENCH_PROCS_MAX), count = 0;
+
+	procs_tree(procs, n, pid, procs_in);
+	for (size_t i = 0; i < n && count < max; i++)
+		if (procs_in[i])
+			ret[count++] = procs[i].pid;
 	return count;
 }
 

@@ -13,10 +13,11 @@
  * frames in flight) and reads the clone with CLOCK_MONOTONIC times. Prints
  * one JSON object on stdout: per phase the added latency (clone event time
  * minus the time just before the inject write), frames lost, frames per
- * second, the CPU of COMMAND's process tree and its RSS. With --strace the
- * command runs under `strace -f -c -o FILE`, stopped by SIGTERM to its
- * processes so strace writes its summary; "syscalls" is its total. --smaps
- * copies the command's /proc/PID/smaps to FILE after the last phase.
+ * second, the CPU of COMMAND's process tree and its memory. With --strace,
+ * `strace -f -c -o FILE` is attached to the process tree for the phases only
+ * (not for its start-up); "syscalls" is the total of its summary and
+ * "syscall_frames" the frames that came through meanwhile. --smaps copies the
+ * command's /proc/PID/smaps to FILE after the last phase.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +38,7 @@
 #define NODES_BITS 4096
 #define PROBE_ID (1u << 20)
 #define ARGS_MAX 64
+#define TRACED_MAX 16 /* processes of one forwarder (a shell pipeline: 3) */
 
 struct phase {
 	char name[32];
@@ -187,11 +189,13 @@ static uint32_t inject(struct bench_dev *dev, struct run *run, const struct phas
 	return late;
 }
 
-static void run_phase(struct bench_dev *dev, struct run *run, const struct phase *ph, pid_t pid,
-		      bool first)
+/* Runs one phase and prints its figures. Returns the frames that came through. */
+static uint32_t run_phase(struct bench_dev *dev, struct run *run, const struct phase *ph,
+			  pid_t pid, bool first)
 {
 	uint64_t *lat = calloc(ph->frames, sizeof(uint64_t));
-	uint64_t first_inj = 0, last_inj = 0, last_rx = 0, rss;
+	uint64_t first_inj = 0, last_inj = 0, last_rx = 0;
+	struct bench_mem mem;
 	struct bench_cpu c0, c1;
 	uint32_t late, seen, n_lat = 0, last_seen;
 	pthread_t thread;
@@ -220,7 +224,7 @@ static void run_phase(struct bench_dev *dev, struct run *run, const struct phase
 		usleep(arg_strace ? 2000000 : 500000);
 	}
 	bench_tree_cpu(pid, &c1);
-	rss = bench_tree_rss_kb(pid);
+	bench_tree_mem(pid, &mem);
 	atomic_store(&run->stop, true);
 	pthread_join(thread, NULL);
 
@@ -240,6 +244,7 @@ static void run_phase(struct bench_dev *dev, struct run *run, const struct phase
 	printf("%s\"%s\":{\"rate\":%u,\"frames\":%u,\"rate_hz\":%.1f,\"late\":%u,"
 	       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"lost\":%u,\"fps\":%.1f,"
 	       "\"cpu_us_per_1000\":%.1f,\"cpu_tick_us_per_1000\":%.1f,\"rss_kb\":%llu,"
+	       "\"dirty_kb\":%llu,"
 	       "\"rx_dropped\":%llu}",
 	       first ? "" : ",", ph->name, ph->rate, ph->frames,
 	       last_inj > first_inj ? (double)(ph->frames - 1) * 1e9 / (double)(last_inj - first_inj)
@@ -249,29 +254,23 @@ static void run_phase(struct bench_dev *dev, struct run *run, const struct phase
 	       (double)bench_quantile(lat, n_lat, 1.0) / 1000.0, ph->frames - seen,
 	       last_rx > first_inj ? (double)seen * 1e9 / (double)(last_rx - first_inj) : 0.0,
 	       (double)(c1.sched_ns - c0.sched_ns) / (double)ph->frames,
-	       (double)(c1.tick_ns - c0.tick_ns) / (double)ph->frames, (unsigned long long)rss,
+	       (double)(c1.tick_ns - c0.tick_ns) / (double)ph->frames, (unsigned long long)mem.rss_kb,
+	       (unsigned long long)mem.dirty_kb,
 	       (unsigned long long)run->rx.n_dropped);
 	fflush(stdout);
 	free(run->t_inj);
 	free(run->t_rx);
 	free(lat);
 	run->t_inj = run->t_rx = NULL;
+	return seen;
 }
 
 static pid_t spawn(const char *dev_node)
 {
-	char *argv[ARGS_MAX + 8];
+	char *argv[ARGS_MAX + 1];
 	size_t n = 0;
 	pid_t pid;
 
-	if (arg_strace) {
-		argv[n++] = (char *)"strace";
-		argv[n++] = (char *)"-f";
-		argv[n++] = (char *)"-c";
-		argv[n++] = (char *)"-o";
-		argv[n++] = (char *)arg_strace;
-		argv[n++] = (char *)"--";
-	}
 	for (size_t i = 0; arg_cmd[i] && i < ARGS_MAX; i++) {
 		size_t len = strlen(arg_cmd[i]) + 1;
 		char *s;
@@ -311,27 +310,60 @@ static pid_t spawn(const char *dev_node)
 	return pid;
 }
 
-/* Stops the command; returns the total of strace's summary, or -1. */
-static long stop(pid_t pid)
+/* Stops the command: SIGTERM to its process group, SIGKILL after 30 s. */
+static void stop(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(100000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Attaches `strace -f -c` to the command's processes. Returns strace's pid or -errno. */
+static pid_t strace_attach(pid_t pid)
+{
+	pid_t pids[TRACED_MAX], tracer;
+	size_t n = bench_tree_pids(pid, pids, TRACED_MAX);
+	char *argv[8 + 2 * TRACED_MAX + 1], pid_text[TRACED_MAX][16];
+	size_t k = 0;
+
+	argv[k++] = (char *)"strace";
+	argv[k++] = (char *)"-f";
+	argv[k++] = (char *)"-c";
+	argv[k++] = (char *)"-o";
+	argv[k++] = (char *)arg_strace;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(pid_text[i], sizeof(pid_text[i]), "%d", (int)pids[i]);
+		argv[k++] = (char *)"-p";
+		argv[k++] = pid_text[i];
+	}
+	argv[k] = NULL;
+	tracer = fork();
+	if (tracer < 0)
+		return -errno;
+	if (tracer == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "bench-run: strace: %s\n", strerror(errno));
+		_exit(127);
+	}
+	/* strace attaches in a moment; the phases must not start before. */
+	sleep(2);
+	return tracer;
+}
+
+/* Detaches strace (SIGINT) and returns the total of its summary, or -1. */
+static long strace_detach(pid_t tracer)
 {
 	long total = -1;
 	char line[256];
 	FILE *f;
 
-	if (arg_strace)
-		bench_kill_descendants(pid, SIGTERM);
-	else
-		kill(-pid, SIGTERM);
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			goto reaped;
-		usleep(100000);
-	}
-	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-reaped:
-	if (!arg_strace)
-		return -1;
+	kill(tracer, SIGINT);
+	waitpid(tracer, NULL, 0);
 	f = fopen(arg_strace, "re");
 	if (!f)
 		return -1;
@@ -427,8 +459,9 @@ int main(int argc, char *argv[])
 	struct bench_dev dev;
 	char clone[256];
 	pthread_t thread;
-	long syscalls;
-	pid_t pid;
+	long syscalls = -1;
+	uint64_t traced_frames = 0;
+	pid_t pid, tracer = -1;
 	int r, probes;
 
 	if (parse_argv(argc, argv) < 0) {
@@ -471,12 +504,20 @@ int main(int argc, char *argv[])
 
 	printf("{\"kind\":\"%s\",\"probes\":%d,\"phases\":{",
 	       arg_kind == BENCH_MOUSE ? "mouse" : "keyboard", probes);
+	if (arg_strace) {
+		tracer = strace_attach(pid);
+		if (tracer < 0)
+			fprintf(stderr, "bench-run: strace: %s\n", strerror((int)-tracer));
+	}
 	for (size_t i = 0; i < arg_n_phases; i++)
-		run_phase(&dev, &run, &arg_phases[i], pid, i == 0);
+		traced_frames += run_phase(&dev, &run, &arg_phases[i], pid, i == 0);
+	if (tracer > 0)
+		syscalls = strace_detach(tracer);
 	if (arg_smaps)
 		copy_smaps(pid);
-	syscalls = stop(pid);
-	printf("},\"syscalls\":%ld}\n", syscalls);
+	stop(pid);
+	printf("},\"syscalls\":%ld,\"syscall_frames\":%llu}\n", syscalls,
+	       (unsigned long long)traced_frames);
 	close(run.clone_fd);
 	bench_dev_free(&dev);
 	return 0;

@@ -106,7 +106,8 @@ int main(int argc, char *argv[])
 	static unsigned long none[1];
 	pid_t pids[HELPERS_MAX];
 	struct bench_cpu c0[HELPERS_MAX], c1[HELPERS_MAX];
-	uint64_t *lat, unfocused_ns = 0, unfocused_max = 0, rss = 0, period;
+	uint64_t *lat, unfocused_ns = 0, unfocused_max = 0, period;
+	struct bench_mem mem, unfocused_mem = {0}, focused_mem;
 	unsigned n_helpers, rate, started = 0;
 	uint32_t n_lat = 0, late = 0;
 	struct timespec next;
@@ -205,9 +206,12 @@ int main(int argc, char *argv[])
 			unfocused_ns += ns;
 			if (ns > unfocused_max)
 				unfocused_max = ns;
-			rss += bench_tree_rss_kb(pids[k]);
+			bench_tree_mem(pids[k], &mem);
+			unfocused_mem.rss_kb += mem.rss_kb;
+			unfocused_mem.dirty_kb += mem.dirty_kb;
 		}
 	}
+	bench_tree_mem(pids[0], &focused_mem);
 	atomic_store(&stopping, true);
 	pthread_join(thread, NULL);
 
@@ -221,15 +225,17 @@ int main(int argc, char *argv[])
 	printf("{\"helpers\":%u,\"devices\":%u,\"rate\":%u,\"frames_per_device\":%u,\"late\":%u,"
 	       "\"lost\":%u,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
 	       "\"focused_cpu_us\":%.1f,\"unfocused_cpu_us\":%.1f,\"unfocused_cpu_us_max\":%.1f,"
-	       "\"unfocused_rss_kb_avg\":%llu,\"focused_rss_kb\":%llu}\n",
+	       "\"unfocused_rss_kb_avg\":%llu,\"unfocused_dirty_kb_avg\":%llu,"
+	       "\"focused_rss_kb\":%llu,\"focused_dirty_kb\":%llu}\n",
 	       n_helpers, n_devs, rate, n_frames, late, n_frames * n_devs - atomic_load(&seen),
 	       (double)bench_quantile(lat, n_lat, 0.5) / 1000.0,
 	       (double)bench_quantile(lat, n_lat, 0.99) / 1000.0,
 	       (double)bench_quantile(lat, n_lat, 1.0) / 1000.0,
 	       (double)(c1[0].sched_ns - c0[0].sched_ns) / 1000.0, (double)unfocused_ns / 1000.0,
 	       (double)unfocused_max / 1000.0,
-	       (unsigned long long)(n_helpers > 1 ? rss / (n_helpers - 1) : 0),
-	       (unsigned long long)bench_tree_rss_kb(pids[0]));
+	       (unsigned long long)(n_helpers > 1 ? unfocused_mem.rss_kb / (n_helpers - 1) : 0),
+	       (unsigned long long)(n_helpers > 1 ? unfocused_mem.dirty_kb / (n_helpers - 1) : 0),
+	       (unsigned long long)focused_mem.rss_kb, (unsigned long long)focused_mem.dirty_kb);
 	free(lat);
 	r = 0;
 out:

@@ -89,14 +89,20 @@ struct bench_cpu {
 };
 void bench_tree_cpu(pid_t pid, struct bench_cpu *ret);
 
-/* VmRSS of PID and its descendants, in KiB. */
-uint64_t bench_tree_rss_kb(pid_t pid);
-
 /*
- * Sends SIG to every descendant of PID (not PID itself). Returns how many
- * processes were signalled.
+ * Memory of PID and its descendants, in KiB: resident (Rss, which counts
+ * every library page mapped, shared or not) and dirty private (pages the
+ * process wrote: heap, stack, relocated library data; what one more such
+ * process costs, as the read-only library pages are shared).
  */
-int bench_kill_descendants(pid_t pid, int sig);
+struct bench_mem {
+	uint64_t rss_kb;
+	uint64_t dirty_kb;
+};
+void bench_tree_mem(pid_t pid, struct bench_mem *ret);
+
+/* Stores PID and its descendants in RET (at most MAX). Returns how many. */
+size_t bench_tree_pids(pid_t pid, pid_t *ret, size_t max);
 
 /* Sorts V (N values) and returns the Q-quantile (0..1), nearest rank. */
 uint64_t bench_quantile(uint64_t *v, size_t n, double q);
