@@ -11,6 +11,7 @@
 
 #include "names.h"
 #include "ring.h"
+#include "status-file.h"
 
 struct ring_member {
 	int fd;       /* ring/<vm>, flock(LOCK_EX) held for the member's life */
@@ -281,6 +282,19 @@ static int ring_entry_cmp(const void *a, const void *b)
 }
 
 /*
+ * Removes a dead helper's ring entry and the status file it left behind
+ * (status-file.h), which nobody else would: the caller holds the lock.
+ */
+static void ring_reap(int run_fd, int ring_fd, const char *vm)
+{
+	char status[sizeof(STATUS_DIR_NAME "/") + VM_NAME_MAX];
+
+	(void)unlinkat(ring_fd, vm, 0);
+	snprintf(status, sizeof(status), STATUS_DIR_NAME "/%s", vm);
+	(void)unlinkat(run_fd, status, 0);
+}
+
+/*
  * The scan behind ring_list(): reap says whether the caller holds the lock
  * and so may remove dead entries.
  */
@@ -333,7 +347,7 @@ static int ring_scan(int run_fd, bool reap, struct ring_entry *ret_entries, size
 		}
 		if (!live) {
 			if (reap)
-				(void)unlinkat(ring_fd, de->d_name, 0);
+				ring_reap(run_fd, ring_fd, de->d_name);
 			continue;
 		}
 		if (ring_entry_load(fd, de->d_name, &e, diag) < 0) {

@@ -11,8 +11,9 @@
  *
  * Liveness is the lock: a helper that crashes loses it, so an entry whose
  * lock can be taken belongs to nobody. Such dead entries are skipped, and
- * removed by whoever holds <run_dir>/lock. Only that holder ever unlinks an
- * entry it does not own, which is what makes removal race-free.
+ * removed by whoever holds <run_dir>/lock, with the status file the dead
+ * helper left (status-file.h). Only that holder ever unlinks an entry it
+ * does not own, which is what makes removal race-free.
  *
  * Ring entries and the lock file are mode 0600: flock() works on any fd, even
  * a read-only one, so a file any user can open is a file any user can lock,

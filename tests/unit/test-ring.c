@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "status-file.h"
 #include "test-tmpdir.h"
 #include "test.h"
 
@@ -198,6 +199,36 @@ TEST(dead_member_removed_by_list)
 	ASSERT_EQ(n, 1);
 	ASSERT_STREQ(e[0].vm, "vm1");
 	ASSERT_FALSE(path_exists(dir, "ring/vm2"));
+}
+
+/* A helper that died left its status file too: it goes with the entry, a live one's stays. */
+TEST(dead_member_status_file_removed_with_it)
+{
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
+	struct ring_member *m = NULL;
+	struct ring_entry e[4];
+	struct diag d = {{0}};
+	char path[512];
+	size_t n;
+
+	ASSERT_EQ(ring_join(dir, "vm1", NULL, &m, &d), 0);
+	ASSERT_EQ(join_and_die(dir, "vm2"), 0);
+	path_join(path, sizeof(path), dir, STATUS_DIR_NAME);
+	ASSERT_EQ(mkdir(path, 0755), 0);
+	for (int i = 1; i <= 2; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/" STATUS_DIR_NAME "/vm%d", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_TRUE(fd >= 0);
+		close(fd);
+	}
+	ASSERT_EQ(ring_list(dir, e, ARRAY_SIZE(e), &n, &d), 0);
+	ASSERT_EQ(n, 1);
+	ASSERT_FALSE(path_exists(dir, "ring/vm2"));
+	ASSERT_FALSE(path_exists(dir, STATUS_DIR_NAME "/vm2"));
+	ASSERT_TRUE(path_exists(dir, STATUS_DIR_NAME "/vm1"));
+	ring_leave(m);
 }
 
 TEST(dead_member_replaced_by_join)
