@@ -232,45 +232,12 @@ static const char vm3_inputs[] =
     "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm3-kbd'/></input>\n"
     "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm3-nokbd'/></input>\n";
 
-/* A domain without disk or network: it sits in the firmware, which is enough. */
-static int sys_write_xml(struct sys *s, const char *vm, const char *inputs, const char *metadata,
-                         char *path, size_t n)
-{
-	FILE *f;
-
-	snprintf(path, n, "%s/%s.xml", s->dir, vm);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f,
-	        "<domain type='qemu'>\n"
-	        "  <name>%s</name>\n"
-	        "%s"
-	        "  <memory unit='MiB'>64</memory>\n"
-	        "  <vcpu>1</vcpu>\n"
-	        "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
-	        "  <on_poweroff>destroy</on_poweroff>\n"
-	        "  <devices>\n"
-	        "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
-	        "%s"
-	        "    <memballoon model='none'/>\n"
-	        "  </devices>\n"
-	        "</domain>\n",
-	        vm, metadata ? metadata : "", inputs);
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
 static int sys_define(struct sys *s, const char *vm, const char *inputs, const char *metadata)
 {
-	char path[128], out[2048];
-	int r = sys_write_xml(s, vm, inputs, metadata, path, sizeof(path));
+	char path[128];
 
-	if (r < 0)
-		return r;
-	r = vt_sh(out, sizeof(out), VIRSH " define %s", path);
-	if (r != 0)
-		vt_comment("virsh define", out);
-	return r == 0 ? 0 : -EIO;
+	snprintf(path, sizeof(path), "%s/%s.xml", s->dir, vm);
+	return vt_domain_define(path, vm, metadata, inputs);
 }
 
 /* Tears down everything the program made; at exit, and after a failed setup. */

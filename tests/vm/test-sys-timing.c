@@ -159,12 +159,10 @@ static int vm_runs(void)
 	return (int)n;
 }
 
-/* A domain without disk or network: it sits in the firmware, which is enough. */
 static int vm_define(struct vm_time *t)
 {
-	char out[2048];
-	int fd, r;
-	FILE *f;
+	char inputs[512];
+	int fd;
 
 	snprintf(t->xml, sizeof(t->xml), "/tmp/vktest-" VM ".XXXXXX");
 	fd = mkostemp(t->xml, O_CLOEXEC);
@@ -172,34 +170,14 @@ static int vm_define(struct vm_time *t)
 		t->xml[0] = '\0';
 		return -errno;
 	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	fprintf(f,
-	        "<domain type='qemu'>\n"
-	        "  <name>" VM "</name>\n"
-	        "  <memory unit='MiB'>64</memory>\n"
-	        "  <vcpu>1</vcpu>\n"
-	        "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
-	        "  <on_poweroff>destroy</on_poweroff>\n"
-	        "  <devices>\n"
-	        "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
-	        "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/" VM
-	        "-%s'/></input>\n"
-	        "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/" VM
-	        "-%s'/></input>\n"
-	        "    <memballoon model='none'/>\n"
-	        "  </devices>\n"
-	        "</domain>\n",
-	        t->kbd->name, t->mouse->name);
-	if (fclose(f) != 0)
-		return -errno;
-	r = vt_sh(out, sizeof(out), VIRSH " define %s", t->xml);
-	if (r != 0)
-		vt_comment("virsh define", out);
-	return r == 0 ? 0 : -EIO;
+	close(fd);
+	snprintf(inputs, sizeof(inputs),
+	         "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/" VM
+	         "-%s'/></input>\n"
+	         "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/" VM
+	         "-%s'/></input>\n",
+	         t->kbd->name, t->mouse->name);
+	return vt_domain_define(t->xml, VM, NULL, inputs);
 }
 
 /* The unit's ActiveEnterTimestampMonotonic (µs of CLOCK_MONOTONIC), or -1. */

@@ -54,6 +54,37 @@ long long vt_now_ms(void)
 	return vt_now_us() / 1000;
 }
 
+int vt_domain_define(const char *path, const char *vm, const char *metadata, const char *inputs)
+{
+	FILE *f = fopen(path, "we");
+	char out[2048];
+	int r;
+
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"<domain type='qemu'>\n"
+		"  <name>%s</name>\n"
+		"%s"
+		"  <memory unit='MiB'>64</memory>\n"
+		"  <vcpu>1</vcpu>\n"
+		"  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
+		"  <on_poweroff>destroy</on_poweroff>\n"
+		"  <devices>\n"
+		"    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+		"%s"
+		"    <memballoon model='none'/>\n"
+		"  </devices>\n"
+		"</domain>\n",
+		vm, metadata ? metadata : "", inputs);
+	if (fclose(f) != 0)
+		return -errno;
+	r = vt_sh(out, sizeof(out), "timeout 180 virsh -q define %s", path);
+	if (r != 0)
+		vt_comment("virsh define", out);
+	return r == 0 ? 0 : -EIO;
+}
+
 void vt_comment(const char *what, const char *text)
 {
 	printf("# %s:\n", what);

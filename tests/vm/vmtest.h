@@ -29,6 +29,14 @@ long long vt_now_ms(void);
 /* Prints TEXT (command output, say) under "# WHAT:" as TAP comments, a line each. */
 void vt_comment(const char *what, const char *text);
 
+/*
+ * Writes PATH: a libvirt domain named VM without disk or network (under
+ * emulation it sits in the firmware, which is enough), with METADATA (NULL:
+ * none) in <domain> and INPUTS in <devices>, and runs `virsh define PATH`
+ * (its output as TAP comments when it fails). Returns 0 or a negative errno.
+ */
+int vt_domain_define(const char *path, const char *vm, const char *metadata, const char *inputs);
+
 /* A "physical" input device made with uinput, reachable as BYID. */
 struct vt_dev {
 	struct libevdev_uinput *uidev;
