@@ -32,10 +32,14 @@ extern bool test_failed;
 	}                                                                                          \
 	static void test_##name(void)
 
-#define TEST_MAIN()                                                                                \
+/* The harness's state, defined once per program; TEST_MAIN() includes it. */
+#define TEST_GLOBALS()                                                                             \
 	struct test_case test_cases[TEST_CASES_MAX];                                               \
 	unsigned test_n_cases;                                                                     \
-	bool test_failed;                                                                          \
+	bool test_failed
+
+#define TEST_MAIN()                                                                                \
+	TEST_GLOBALS();                                                                            \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \
 		return test_run_all(argc, argv);                                                   \

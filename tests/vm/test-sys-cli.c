@@ -333,12 +333,4 @@ TEST(start_twice_fails_and_stop_removes_everything)
 	ASSERT_EQ(vt_is_grabbed(c.kbd->node), 0);
 }
 
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
-
-int main(int argc, char **argv)
-{
-	vt_require_guest();
-	return test_run_all(argc, argv);
-}
+VT_TEST_MAIN()

@@ -711,9 +711,7 @@ TEST(destroying_the_focused_vm_moves_focus_on)
 	ASSERT_NE(vt_sh(out, sizeof(out), "timeout 20 busctl --system status vfio.kvm"), 0);
 }
 
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
+TEST_GLOBALS();
 
 int main(int argc, char **argv)
 {

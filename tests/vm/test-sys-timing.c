@@ -279,9 +279,7 @@ TEST(virsh_start_to_unit_ready)
 	       total[runs - 1]);
 }
 
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
+TEST_GLOBALS();
 
 int main(int argc, char **argv)
 {

@@ -106,12 +106,4 @@ TEST(clones_removed_on_stop)
 	ASSERT_EQ(vt_is_grabbed(kbd->node), 0);
 }
 
-int main(int argc, char **argv)
-{
-	vt_require_guest();
-	return test_run_all(argc, argv);
-}
-
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
+VT_TEST_MAIN()

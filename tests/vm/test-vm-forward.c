@@ -183,12 +183,4 @@ TEST(unfocused_not_grabbed_nothing_forwarded)
 	ASSERT_EQ(vt_is_grabbed(mouse->node), 0);
 }
 
-int main(int argc, char **argv)
-{
-	vt_require_guest();
-	return test_run_all(argc, argv);
-}
-
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
+VT_TEST_MAIN()

@@ -107,12 +107,4 @@ TEST(key_held_when_focus_leaves_is_released)
 	ASSERT_EQ(vt_keys_down(kfd), 0);
 }
 
-int main(int argc, char **argv)
-{
-	vt_require_guest();
-	return test_run_all(argc, argv);
-}
-
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
+VT_TEST_MAIN()

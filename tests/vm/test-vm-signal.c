@@ -130,12 +130,4 @@ TEST(sigkill_leaves_no_clone_grab_or_key)
 	kill_helper_with_key_down(SIGKILL);
 }
 
-int main(int argc, char **argv)
-{
-	vt_require_guest();
-	return test_run_all(argc, argv);
-}
-
-struct test_case test_cases[TEST_CASES_MAX];
-unsigned test_n_cases;
-bool test_failed;
+VT_TEST_MAIN()

@@ -51,6 +51,15 @@ struct vt_dev {
  */
 void vt_require_guest(void);
 
+/* TEST_MAIN() for a guest test: runs the tests only in the guest. */
+#define VT_TEST_MAIN()                                                                             \
+	TEST_GLOBALS();                                                                            \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
+		vt_require_guest();                                                                \
+		return test_run_all(argc, argv);                                                   \
+	}
+
 /*
  * Creates a keyboard (letters, modifiers, LEDs, autorepeat) or a mouse
  * (relative X/Y/wheels, three buttons) named "vktest <name>", with fixed
