@@ -46,7 +46,7 @@ test_uinput_ring_SOURCES = tests/unit/test-uinput-ring.c tests/test.h
 test_uinput_ring_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_uinput_ring_LDADD = $(VKCOMMON_LIBS)
 
-test_uinput_bus_SOURCES = tests/unit/test-uinput-bus.c tests/test.h
+test_uinput_bus_SOURCES = tests/unit/test-uinput-bus.c tests/unit/test-bus-step.h tests/test.h
 test_uinput_bus_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 test_uinput_bus_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
 
@@ -54,6 +54,7 @@ test_uinput_fault_SOURCES = tests/unit/test-uinput-fault.c tests/unit/test-uinpu
 test_uinput_fault_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
 test_uinput_fault_LDADD = $(VKCOMMON_LIBS)
 
-test_uinput_sleep_SOURCES = tests/unit/test-uinput-sleep.c tests/unit/test-uinput-rig.h tests/test.h
+test_uinput_sleep_SOURCES = tests/unit/test-uinput-sleep.c tests/unit/test-uinput-rig.h \
+	tests/unit/test-bus-step.h tests/test.h
 test_uinput_sleep_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 test_uinput_sleep_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

@@ -8,6 +8,7 @@
  */
 #include <systemd/sd-bus.h>
 
+#include "test-bus-step.h"
 #include "test-uinput-rig.h"
 
 TEST_MAIN();
@@ -40,15 +41,9 @@ static bool wait_signals(struct seen *s, unsigned n)
 {
 	int64_t end = rig_now_ms() + RIG_WAIT_MS;
 
-	while (s->n < n) {
-		int64_t left = end - rig_now_ms();
-		int r = sd_bus_process(test_bus, NULL);
-
-		if (r < 0 || left <= 0)
+	while (s->n < n)
+		if (!rig_bus_step(test_bus, end))
 			return false;
-		if (r == 0 && sd_bus_wait(test_bus, (uint64_t)left * 1000) < 0)
-			return false;
-	}
 	return true;
 }
 

@@ -15,6 +15,7 @@
  */
 #include <systemd/sd-bus.h>
 
+#include "test-bus-step.h"
 #include "test-uinput-rig.h"
 
 TEST_MAIN();
@@ -78,15 +79,9 @@ static bool wait_helper_on_bus(void)
 			       "org.freedesktop.DBus", "GetNameOwner", NULL, NULL, "s",
 			       "vfio.kvm") >= 0)
 		return true;
-	while (!owned) {
-		int64_t left = end - rig_now_ms();
-		int r = sd_bus_process(test_bus, NULL);
-
-		if (r < 0 || left <= 0)
+	while (!owned)
+		if (!rig_bus_step(test_bus, end))
 			return false;
-		if (r == 0 && sd_bus_wait(test_bus, (uint64_t)left * 1000) < 0)
-			return false;
-	}
 	return true;
 }
 
