@@ -10,6 +10,7 @@ libvkcommon_a_SOURCES = \
 	common/settings.c common/settings.h \
 	common/domain-xml.c common/domain-xml.h \
 	common/hotkey.c common/hotkey.h \
+	common/small-file.c common/small-file.h \
 	common/ring.c common/ring.h \
 	common/focus-file.c common/focus-file.h \
 	common/unit.c common/unit.h \

@@ -11,6 +11,7 @@
 
 #include "names.h"
 #include "ring.h"
+#include "small-file.h"
 #include "status-file.h"
 
 struct ring_member {
@@ -80,103 +81,6 @@ int ring_lock_take(int run_fd, struct diag *diag)
 	return TAKE_FD(fd);
 }
 
-int ring_read_small(int fd, char *buf, size_t size)
-{
-	struct stat st;
-	size_t total = 0;
-
-	if (size == 0)
-		return -ENOBUFS;
-	if (fstat(fd, &st) < 0)
-		return ring_errno();
-	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
-	/* Read one byte more than allowed, to tell "exactly full" from "too long". */
-	while (total < size) {
-		ssize_t r = pread(fd, buf + total, size - total, (off_t)total);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return ring_errno();
-		}
-		if (r == 0)
-			break;
-		total += (size_t)r;
-	}
-	if (total >= size)
-		return -EFBIG;
-	buf[total] = '\0';
-	return (int)total;
-}
-
-int ring_file_replace(int dir_fd, const char *tmp_name, const char *name, const char *buf,
-		      size_t len, mode_t mode)
-{
-	_cleanup_(closep) int fd = -1;
-	ssize_t w;
-	int r;
-
-	if (unlinkat(dir_fd, tmp_name, 0) < 0 && errno != ENOENT)
-		return ring_errno();
-	fd = openat(dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ring_errno();
-	if (fchmod(fd, mode) < 0)
-		goto fail;
-	w = write(fd, buf, len);
-	if (w < 0)
-		goto fail;
-	if ((size_t)w != len) {
-		errno = EIO;
-		goto fail;
-	}
-	if (close(TAKE_FD(fd)) < 0 || renameat(dir_fd, tmp_name, dir_fd, name) < 0)
-		goto fail;
-	return 0;
-fail:
-	r = ring_errno();
-	(void)unlinkat(dir_fd, tmp_name, 0);
-	return r;
-}
-
-int ring_parse_field(const char **p, const char *end, const char *key, const char **ret_value,
-		     size_t *ret_len)
-{
-	size_t key_len = strlen(key);
-	const char *value, *nl;
-
-	if ((size_t)(end - *p) <= key_len || memcmp(*p, key, key_len) != 0 || (*p)[key_len] != '=')
-		return -EBADMSG;
-	value = *p + key_len + 1;
-	nl = memchr(value, '\n', (size_t)(end - value));
-	if (!nl || memchr(value, '\0', (size_t)(nl - value)))
-		return -EBADMSG;
-	*ret_value = value;
-	*ret_len = (size_t)(nl - value);
-	*p = nl + 1;
-	return 0;
-}
-
-int ring_parse_u64(const char *text, size_t len, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 20 || (len > 1 && text[0] == '0'))
-		return -EBADMSG;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d;
-
-		if (text[i] < '0' || text[i] > '9')
-			return -EBADMSG;
-		d = (unsigned)(text[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
 int ring_entry_parse(const char *vm, const char *text, size_t len, struct ring_entry *ret,
 		     struct diag *diag)
 {
@@ -190,10 +94,10 @@ int ring_entry_parse(const char *vm, const char *text, size_t len, struct ring_e
 		return diag_set(diag, -EBADMSG, "ring: bad entry name");
 	memcpy(e.vm, vm, strlen(vm) + 1);
 
-	if (ring_parse_field(&p, end, "join", &value, &value_len) < 0 ||
-	    ring_parse_u64(value, value_len, &e.join) < 0)
+	if (small_file_parse_field(&p, end, "join", &value, &value_len) < 0 ||
+	    small_file_parse_u64(value, value_len, &e.join) < 0)
 		return diag_set(diag, -EBADMSG, "ring/%s: no valid join= line", vm);
-	if (ring_parse_field(&p, end, "hotkey", &value, &value_len) < 0)
+	if (small_file_parse_field(&p, end, "hotkey", &value, &value_len) < 0)
 		return diag_set(diag, -EBADMSG, "ring/%s: no valid hotkey= line", vm);
 	if (value_len > 0) {
 		r = keyset_parse(value, value_len, &e.hotkey, &key_diag);
@@ -240,7 +144,7 @@ static int ring_entry_open(int ring_fd, const char *name, int *ret_fd, struct di
 static int ring_entry_load(int fd, const char *name, struct ring_entry *ret, struct diag *diag)
 {
 	char buf[RING_ENTRY_MAX + 1] = "";
-	int r = ring_read_small(fd, buf, sizeof(buf));
+	int r = small_file_read(fd, buf, sizeof(buf));
 
 	if (r == -EFBIG)
 		return diag_set(diag, -EBADMSG, "ring/%s: longer than %d bytes", name,

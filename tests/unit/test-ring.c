@@ -496,19 +496,4 @@ TEST(entry_parse)
 	ASSERT_EQ(ring_entry_parse("vm1", ok, strlen(ok) - 1, &e, &d), -EBADMSG);
 }
 
-TEST(parse_u64)
-{
-	uint64_t v = 7;
-
-	ASSERT_EQ(ring_parse_u64("0", 1, &v), 0);
-	ASSERT_EQ(v, 0);
-	ASSERT_EQ(ring_parse_u64("42", 2, &v), 0);
-	ASSERT_EQ(v, 42);
-	ASSERT_EQ(ring_parse_u64("", 0, &v), -EBADMSG);
-	ASSERT_EQ(ring_parse_u64("00", 2, &v), -EBADMSG);
-	ASSERT_EQ(ring_parse_u64("+1", 2, &v), -EBADMSG);
-	ASSERT_EQ(ring_parse_u64("1a", 2, &v), -EBADMSG);
-	ASSERT_EQ(v, 42);
-}
-
 TEST_MAIN()
