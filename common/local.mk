@@ -6,6 +6,7 @@ libvkcommon_a_SOURCES = \
 	common/bounds.h \
 	common/diag.c common/diag.h \
 	common/names.c common/names.h \
+	common/quote.c common/quote.h \
 	common/keyset.c common/keyset.h \
 	common/settings.c common/settings.h \
 	common/domain-xml.c common/domain-xml.h \

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "names.h"
+#include "quote.h"
 #include "ring.h"
 #include "small-file.h"
 #include "status-file.h"
@@ -21,17 +22,6 @@ struct ring_member {
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
-
-/* Copies a hostile name for a message: printable prefix, the rest as '?'. */
-static const char *ring_quote(const char *name, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (const char *p = name; *p && n + 1 < size; p++, n++)
-		buf[n] = (*p >= 0x21 && *p < 0x7f) ? *p : '?';
-	buf[n] = '\0';
-	return buf;
-}
 
 int ring_run_dir_open(const char *run_dir, bool create, struct diag *diag)
 {
@@ -237,7 +227,7 @@ static int ring_scan(int run_fd, bool reap, struct ring_entry *ret_entries, size
 		if (vm_name_check(de->d_name, NULL) < 0 || strcmp(de->d_name, RING_HOST) == 0) {
 			skipped++;
 			(void)diag_set(diag, -EBADMSG, "ring: '%s' is not a VM name",
-				       ring_quote(de->d_name, quoted, sizeof(quoted)));
+				       quote_printable(quoted, sizeof(quoted), de->d_name));
 			continue;
 		}
 		live = ring_entry_open(ring_fd, de->d_name, &fd, diag);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "devcache.h"
+#include "quote.h"
 #include "ring.h"
 #include "unit.h"
 
@@ -184,11 +185,7 @@ int unit_helper_argv(const char *helper, const struct domain *domain, const stru
  * byte that is not printable ASCII as '?', so a message stays one clean line. */
 static void name_tame(const char *name, char out[static VM_NAME_MAX + 1])
 {
-	size_t i;
-
-	for (i = 0; name[i] && i < VM_NAME_MAX; i++)
-		out[i] = name[i] > 0x20 && name[i] < 0x7f ? name[i] : '?';
-	out[i] = '\0';
+	quote_printable(out, VM_NAME_MAX + 1, name);
 }
 
 int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
