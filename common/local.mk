@@ -14,6 +14,7 @@ libvkcommon_a_SOURCES = \
 	common/small-file.c common/small-file.h \
 	common/ring.c common/ring.h \
 	common/focus-file.c common/focus-file.h \
+	common/helper-argv.c common/helper-argv.h \
 	common/unit.c common/unit.h \
 	common/status-file.c common/status-file.h \
 	common/devcache.c common/devcache.h

@@ -10,7 +10,6 @@
  *   ResetFailedUnit(s name);  signal JobRemoved(u id, o job, s unit, s result)
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "devcache.h"
+#include "helper-argv.h"
 #include "quote.h"
 #include "ring.h"
 #include "unit.h"
@@ -73,112 +73,62 @@ int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
 
 char **unit_strv_free(char **strv)
 {
-	if (!strv)
-		return NULL;
-	for (char **s = strv; *s; s++)
-		free(*s);
-	free(strv);
-	return NULL;
+	return helper_argv_free(strv);
 }
 
-/* Appends one formatted string to v (sized UNIT_ARGV_MAX + 1, NULL-filled). */
-_printf_(3, 4) static int argv_add(char **v, size_t *n, const char *fmt, ...)
+/* The helper's arguments for domain under config (see unit_helper_argv()). */
+static int unit_helper_args(const struct domain *domain, const struct config *config, bool focus,
+			    struct helper_args *ret, struct diag *diag)
 {
-	va_list ap;
-	char *s;
-	int r;
+	const struct config_vm *vm_config;
 
-	if (*n >= UNIT_ARGV_MAX)
-		return -E2BIG;
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	v[(*n)++] = s;
-	return 0;
-}
+	helper_args_init(ret);
+	memcpy(ret->vm, domain->name, strlen(domain->name) + 1);
+	for (size_t i = 0; i < domain->n_sources; i++) {
+		const struct domain_source *source = &domain->sources[i];
+		struct helper_device *d = &ret->devices[i];
 
-static int argv_add_hotkey(char **v, size_t *n, const char *action, const struct keyset *set,
-			   struct diag *diag)
-{
-	char text[KEYSET_TEXT_MAX];
-
-	if (set->n == 0)
-		return 0;
-	if (keyset_format(set, text, sizeof(text)) < 0)
-		return diag_set(diag, -EINVAL, "hotkey '%s' cannot be written out", action);
-	if (argv_add(v, n, "--hotkey") < 0 || argv_add(v, n, "%s=%s", action, text) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-static int argv_add_device(char **v, size_t *n, const struct domain *domain,
-			   const struct domain_source *source, struct diag *diag)
-{
-	char phys[VK_PATH_MAX], clone[VK_PATH_MAX], toggle[KEYSET_TEXT_MAX] = "";
-
-	if (domain_source_physical_path(source, phys, sizeof(phys)) < 0 ||
-	    domain_source_clone_path(domain, source, clone, sizeof(clone)) < 0)
-		return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long", domain->name,
-				source->device);
-	if (source->kind != SOURCE_PASSTHROUGH && source->grab_toggle.n > 0 &&
-	    keyset_format(&source->grab_toggle, toggle, sizeof(toggle)) < 0)
-		return diag_set(diag, -EINVAL, "%s: device '%s': grab toggle cannot be written out",
-				domain->name, source->device);
-	if (argv_add(v, n, "--device") < 0 ||
-	    argv_add(v, n, "%s=%s%s%s", phys, clone, toggle[0] ? ",toggle=" : "", toggle) < 0)
-		return -ENOMEM;
+		if (domain_source_physical_path(source, d->phys, sizeof(d->phys)) < 0 ||
+		    domain_source_clone_path(domain, source, d->clone, sizeof(d->clone)) < 0)
+			return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long",
+					domain->name, source->device);
+		/* QEMU toggles its grab of evdev/input-linux clones only. */
+		if (source->kind != SOURCE_PASSTHROUGH)
+			d->toggle = source->grab_toggle;
+	}
+	ret->n_devices = domain->n_sources;
+	ret->focus = focus;
+	/* The helpers decide the cycle themselves; they must all agree with the config. */
+	ret->include_host = config->include_host;
+	ret->hotkeys[HOTKEY_CYCLE].keys = config->cycle;
+	ret->hotkeys[HOTKEY_HOST].keys = config->host;
+	ret->hotkeys[HOTKEY_RELEASE].keys = config->release;
+	/* The XML's metadata wins over the config's [vm "NAME"] hotkey. */
+	vm_config = config_find_vm(config, domain->name);
+	if (domain->hotkey.n > 0)
+		ret->hotkeys[HOTKEY_DIRECT].keys = domain->hotkey;
+	else if (vm_config)
+		ret->hotkeys[HOTKEY_DIRECT].keys = vm_config->hotkey;
 	return 0;
 }
 
 int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
 		     bool focus, char ***ret_argv, struct diag *diag)
 {
-	_cleanup_(unit_strv_freep) char **v = calloc(UNIT_ARGV_MAX + 1, sizeof(char *));
-	const struct config_vm *vm_config;
-	const struct keyset *direct = NULL;
-	size_t n = 0;
+	_cleanup_(freep) struct helper_args *args = NULL;
 	int r;
 
 	r = unit_check_name(domain->name, diag);
 	if (r < 0)
 		return r;
-	if (!v)
+	/* About 33 KiB: not on the hook's stack. */
+	args = malloc(sizeof(*args));
+	if (!args)
 		return -ENOMEM;
-	if (argv_add(v, &n, "%s", helper) < 0 || argv_add(v, &n, "--vm") < 0 ||
-	    argv_add(v, &n, "%s", domain->name) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < domain->n_sources; i++) {
-		r = argv_add_device(v, &n, domain, &domain->sources[i], diag);
-		if (r < 0)
-			return r;
-	}
-	if (focus && argv_add(v, &n, "--focus") < 0)
-		return -ENOMEM;
-	/* The helpers decide the cycle themselves; they must all agree with the config. */
-	if (!config->include_host && argv_add(v, &n, "--no-host") < 0)
-		return -ENOMEM;
-
-	/* The XML's metadata wins over the config's [vm "NAME"] hotkey. */
-	vm_config = config_find_vm(config, domain->name);
-	if (domain->hotkey.n > 0)
-		direct = &domain->hotkey;
-	else if (vm_config && vm_config->hotkey.n > 0)
-		direct = &vm_config->hotkey;
-
-	r = argv_add_hotkey(v, &n, "cycle", &config->cycle, diag);
-	if (r >= 0)
-		r = argv_add_hotkey(v, &n, "host", &config->host, diag);
-	if (r >= 0)
-		r = argv_add_hotkey(v, &n, "release", &config->release, diag);
-	if (r >= 0 && direct)
-		r = argv_add_hotkey(v, &n, "direct", direct, diag);
+	r = unit_helper_args(domain, config, focus, args, diag);
 	if (r < 0)
 		return r;
-
-	*ret_argv = TAKE_PTR(v);
-	return 0;
+	return helper_args_write(helper, args, ret_argv, diag);
 }
 
 /* Copies at most VM_NAME_MAX bytes of a name that was not validated, each

@@ -46,7 +46,9 @@
 int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag);
 
 /*
- * Builds the helper's argv (NULL-terminated, argv[0] = helper):
+ * Builds the helper's argv (NULL-terminated, argv[0] = helper) for domain
+ * under config, written by helper_args_write() (helper-argv.h, the contract
+ * with the helper):
  *   helper --vm NAME {--device PHYS=CLONE[,toggle=KEYS]}... [--focus] [--no-host]
  *          --hotkey cycle=KEYS [--hotkey host=KEYS] --hotkey release=KEYS
  *          [--hotkey direct=KEYS]
@@ -61,7 +63,7 @@ int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
 int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
 		     bool focus, char ***ret_argv, struct diag *diag);
 
-/* Frees a NULL-terminated string vector; accepts NULL; returns NULL. */
+/* Frees a vector from unit_helper_argv() (helper_argv_free()); accepts NULL; returns NULL. */
 char **unit_strv_free(char **strv);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, unit_strv_free)
 
