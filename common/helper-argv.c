@@ -90,16 +90,24 @@ _printf_(3, 4) static int argv_add(char **v, size_t *n, const char *fmt, ...)
 	return 0;
 }
 
-static int argv_add_hotkey(char **v, size_t *n, const char *action, const struct keyset *set,
-			   struct diag *diag)
+/*
+ * An empty set is written as "ACTION=" (disabled), except direct, whose
+ * default is none: leaving an empty cycle or host hotkey out would give the
+ * helper its default instead.
+ */
+static int argv_add_hotkey(char **v, size_t *n, const char *vm, enum hotkey_action action,
+			   const struct keyset *set, struct diag *diag)
 {
-	char text[KEYSET_TEXT_MAX];
+	const char *name = helper_hotkey_names[action];
+	char text[KEYSET_TEXT_MAX] = "";
 
-	if (set->n == 0)
+	if (set->n == 0 && action == HOTKEY_DIRECT)
 		return 0;
-	if (keyset_format(set, text, sizeof(text)) < 0)
-		return diag_set(diag, -EINVAL, "hotkey '%s' cannot be written out", action);
-	if (argv_add(v, n, "--hotkey") < 0 || argv_add(v, n, "%s=%s", action, text) < 0)
+	if (set->n == 0 && action == HOTKEY_RELEASE)
+		return diag_set(diag, -EINVAL, "%s: the release hotkey may not be empty", vm);
+	if (set->n > 0 && keyset_format(set, text, sizeof(text)) < 0)
+		return diag_set(diag, -EINVAL, "hotkey '%s' cannot be written out", name);
+	if (argv_add(v, n, "--hotkey") < 0 || argv_add(v, n, "%s=%s", name, text) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -144,7 +152,8 @@ int helper_args_write(const char *helper, const struct helper_args *args, char *
 	if (!args->include_host && argv_add(v, &n, "--no-host") < 0)
 		return -ENOMEM;
 	for (size_t a = 0; a < HELPER_HOTKEYS && r >= 0; a++)
-		r = argv_add_hotkey(v, &n, helper_hotkey_names[a], &args->hotkeys[a].keys, diag);
+		r = argv_add_hotkey(v, &n, args->vm, (enum hotkey_action)a, &args->hotkeys[a].keys,
+				    diag);
 	if (r < 0)
 		return r;
 	if (!args->bus && argv_add(v, &n, "--no-bus") < 0)

@@ -61,13 +61,14 @@ void helper_args_init(struct helper_args *ret);
 /*
  * Writes the command line for args (NULL-terminated, argv[0] = helper), in
  * this order: --vm, every --device, --focus, --no-host, the hotkeys (cycle,
- * host, release, direct), then --no-bus, --run-dir and --cache-dir. What
- * equals the helper's default is left out where the default is "off" or
- * "none": flags, directories, an absent direct hotkey.
- * args is not validated: helper_args_parse() is the check.
+ * host, release always, an empty one as "ACTION=", which disables it;
+ * direct when set), then --no-bus, --run-dir and --cache-dir. Flags and
+ * directories are left out when they are the helper's default.
+ * args is otherwise not validated: helper_args_parse() is the check.
  * On success *ret_argv is a new vector to free with helper_argv_free().
  * Returns 0, -ENOMEM, -E2BIG (more than DOMAIN_SOURCES_MAX devices), or
- * -EINVAL with diag (a key set without kernel names).
+ * -EINVAL with diag (an empty release hotkey, a key set without kernel
+ * names).
  */
 int helper_args_write(const char *helper, const struct helper_args *args, char ***ret_argv,
 		      struct diag *diag);

@@ -50,11 +50,12 @@ int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
  * under config, written by helper_args_write() (helper-argv.h, the contract
  * with the helper):
  *   helper --vm NAME {--device PHYS=CLONE[,toggle=KEYS]}... [--focus] [--no-host]
- *          --hotkey cycle=KEYS [--hotkey host=KEYS] --hotkey release=KEYS
+ *          --hotkey cycle=KEYS --hotkey host=[KEYS] --hotkey release=KEYS
  *          [--hotkey direct=KEYS]
  * toggle= is the grab_toggle of evdev/input-linux sources; the direct hotkey
  * comes from the XML metadata, else from the config's [vm "NAME"], else none;
- * a disabled host hotkey is left out; --no-host when the config's
+ * a disabled host hotkey is written "host=" (the helper's default would
+ * stand otherwise); --no-host when the config's
  * include_host is false (the host is then no stop of the cycle).
  * On success *ret_argv is a new string vector the caller frees with
  * unit_strv_free(). Returns 0, -ENOMEM, or -ENAMETOOLONG/-EINVAL with diag

@@ -148,6 +148,40 @@ TEST(round_trip_every_device)
 	assert_same(&a, &b);
 }
 
+TEST(round_trip_disabled_hotkeys)
+{
+	_cleanup_(helper_argv_freep) char **argv = NULL;
+	struct helper_args a, b;
+
+	/* A config's "host =" disables the host hotkey: the helper must not fall back to its default. */
+	helper_args_init(&a);
+	strcpy(a.vm, "vm1");
+	add_device(&a, "kbd", NULL);
+	a.hotkeys[HOTKEY_HOST].keys = (struct keyset){0};
+	round_trip(&a, &b);
+	assert_same(&a, &b);
+	a.hotkeys[HOTKEY_CYCLE].keys = (struct keyset){0};
+	round_trip(&a, &b);
+	assert_same(&a, &b);
+	ASSERT_EQ(helper_args_write(HELPER, &a, &argv, NULL), 0);
+	ASSERT_CONTAINS(join(argv), " --hotkey cycle= --hotkey host= --hotkey release=KEY_");
+}
+
+TEST(write_refuses_an_empty_release)
+{
+	_cleanup_(helper_argv_freep) char **argv = NULL;
+	struct helper_args a;
+	struct diag d;
+
+	helper_args_init(&a);
+	strcpy(a.vm, "vm1");
+	add_device(&a, "kbd", NULL);
+	a.hotkeys[HOTKEY_RELEASE].keys = (struct keyset){0};
+	ASSERT_EQ(helper_args_write(HELPER, &a, &argv, &d), -EINVAL);
+	ASSERT_STREQ(d.msg, "vm1: the release hotkey may not be empty");
+	ASSERT_TRUE(argv == NULL);
+}
+
 TEST(write_refuses_too_many_devices)
 {
 	_cleanup_(helper_argv_freep) char **argv = NULL;
