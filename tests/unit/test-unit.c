@@ -312,6 +312,43 @@ static void mock_record_properties(struct mock *mk, sd_bus_message *m)
 				sd_bus_message_exit_container(m);
 			sd_bus_message_exit_container(m);
 			fprintf(mk->report, "\n");
+		} else if (strcmp(contents, "a(ss)") == 0) {
+			const char *a, *b;
+
+			/* Pairs as "Name=a:b,c:d". */
+			fprintf(mk->report, "%s=", name);
+			sd_bus_message_enter_container(m, 'v', contents);
+			sd_bus_message_enter_container(m, 'a', "(ss)");
+			for (int i = 0; sd_bus_message_read(m, "(ss)", &a, &b) > 0; i++)
+				fprintf(mk->report, "%s%s:%s", i ? "," : "", a, b);
+			sd_bus_message_exit_container(m);
+			sd_bus_message_exit_container(m);
+			fprintf(mk->report, "\n");
+		} else if (strcmp(contents, "a(iayu)") == 0) {
+			const void *addr;
+			size_t size;
+			int32_t family;
+			uint32_t prefix;
+
+			/* Address lists as "Name=family/bytes/prefix,…" (bytes as their sum). */
+			fprintf(mk->report, "%s=", name);
+			sd_bus_message_enter_container(m, 'v', contents);
+			sd_bus_message_enter_container(m, 'a', "(iayu)");
+			for (int i = 0; sd_bus_message_enter_container(m, 'r', "iayu") > 0; i++) {
+				unsigned sum = 0;
+
+				sd_bus_message_read(m, "i", &family);
+				sd_bus_message_read_array(m, 'y', &addr, &size);
+				sd_bus_message_read(m, "u", &prefix);
+				for (size_t j = 0; j < size; j++)
+					sum += ((const uint8_t *)addr)[j];
+				fprintf(mk->report, "%s%d/%zu:%u/%u", i ? "," : "", family, size, sum,
+					prefix);
+				sd_bus_message_exit_container(m);
+			}
+			sd_bus_message_exit_container(m);
+			sd_bus_message_exit_container(m);
+			fprintf(mk->report, "\n");
 		} else if (strlen(contents) == 1 && strchr("sbtu", contents[0])) {
 			union {
 				const char *s;
@@ -485,6 +522,25 @@ static int mock_unit_start(struct mock *mk, struct mock_run *run, struct diag *d
 	return r;
 }
 
+/* The names of the properties in a report, in order, space-separated. */
+static const char *property_names(const char *report)
+{
+	static char names[4096];
+	const char *line = strstr(report, "unit=");
+	size_t n = 0;
+
+	names[0] = '\0';
+	for (line = line ? strchr(line, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+		size_t len = strcspn(line + 1, "=:\n");
+
+		if (strncmp(line + 1, "call ", 5) == 0)
+			break;
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%.*s", n ? " " : "", (int)len,
+				      line + 1);
+	}
+	return names;
+}
+
 TEST(start_sends_properties_and_waits_for_our_job)
 {
 	struct mock mk = { .job_result = "done" };
@@ -501,7 +557,7 @@ TEST(start_sends_properties_and_waits_for_our_job)
 	ASSERT_CONTAINS(run.report, "\nAddRef=yes\n");
 	ASSERT_CONTAINS(run.report, "\nRestart=on-abnormal\n");
 	ASSERT_CONTAINS(run.report, "\nFileDescriptorStoreMax=64\n");
-	ASSERT_CONTAINS(run.report, "\nDeviceAllow:a(ss)\n");
+	ASSERT_CONTAINS(run.report, "\nDeviceAllow=/dev/uinput:rw,char-input:rw\n");
 	ASSERT_CONTAINS(run.report, "\nDevicePolicy=closed\n");
 	/* The sandbox: each line one property, so a weakened one shows. */
 	ASSERT_CONTAINS(run.report, "\nRestrictAddressFamilies=yes:AF_UNIX\n");
@@ -531,7 +587,8 @@ TEST(start_sends_properties_and_waits_for_our_job)
 	/* An allow list first, then what it takes out of it: systemd applies them in order. */
 	ASSERT_CONTAINS(run.report, "\nSystemCallFilter=yes:@system-service\n"
 				    "SystemCallFilter=no:@privileged,@resources\n");
-	ASSERT_CONTAINS(run.report, "\nIPAddressDeny:a(iayu)\n");
+	/* Every IPv4 and every IPv6 address: AF_INET 0.0.0.0/0, AF_INET6 ::/0. */
+	ASSERT_CONTAINS(run.report, "\nIPAddressDeny=2/4:0/0,10/16:0/0\n");
 	ASSERT_CONTAINS(run.report, "\nDescription=vfio-kvm input devices of VM vm1\n");
 	ASSERT_CONTAINS(run.report,
 			"\nExecStart=" HELPER " [ " HELPER " --vm vm1 --device "
@@ -542,6 +599,17 @@ TEST(start_sends_properties_and_waits_for_our_job)
 			"release=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_ESC ] 0\n");
 	/* Never StandardOutput= etc.: systemd's defaults send them to the journal. */
 	ASSERT_FALSE(strstr(run.report, "Standard"));
+	/* Exactly these properties, in this order: none added, none lost. */
+	ASSERT_STREQ(property_names(run.report),
+		     "Description Type NotifyAccess CollectMode AddRef TimeoutStartUSec "
+		     "TimeoutStopUSec Restart FileDescriptorStoreMax DevicePolicy DeviceAllow "
+		     "NoNewPrivileges ProtectSystem ReadWritePaths StateDirectory ProtectHome "
+		     "PrivateTmp PrivateNetwork RestrictAddressFamilies ProtectKernelTunables "
+		     "ProtectKernelModules ProtectControlGroups LockPersonality "
+		     "MemoryDenyWriteExecute RestrictSUIDSGID CapabilityBoundingSet "
+		     "ProtectKernelLogs ProtectClock ProtectHostname ProtectProc ProcSubset "
+		     "PrivateMounts RestrictNamespaces RestrictRealtime SystemCallArchitectures "
+		     "SystemCallFilter SystemCallFilter IPAddressDeny ExecStart");
 }
 
 TEST(start_failure_says_result_and_journal)
