@@ -295,6 +295,137 @@ static int append_ip_deny_any(sd_bus_message *m)
 	return r;
 }
 
+/*
+ * One property of the unit, as data. signature is its D-Bus type; the value
+ * is in the member that type names: "s" str, "b"/"t"/"u" num, "as" strv,
+ * "a(ss)" strv as pairs, "(bas)" flag then strv.
+ */
+struct unit_property {
+	const char *name;
+	const char *signature;
+	const char *str;
+	uint64_t num;
+	bool flag;
+	const char *const *strv; /* NULL-terminated */
+};
+
+#define STRV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * How the helper runs. Type=notify: the start job ends when the helper sends
+ * READY=1 (all clones exist). The fd store keeps the clones across a helper
+ * crash; a crash (signal, core dump, watchdog) restarts it, a clean error
+ * exit does not, so a start that fails says why at once instead of looping
+ * into the start limit. inactive-or-failed: a failed unit never blocks the
+ * next start. AddRef keeps the unit loaded until we disconnect, so a
+ * failure's Result can still be read. stdout/stderr: systemd's defaults
+ * (journal). Description and the timeouts come from the request.
+ */
+static const struct unit_property unit_service[] = {
+	{"Type", "s", .str = "notify"},
+	{"NotifyAccess", "s", .str = "main"},
+	{"CollectMode", "s", .str = "inactive-or-failed"},
+	{"AddRef", "b", .num = 1},
+	{"Restart", "s", .str = "on-abnormal"},
+	{"FileDescriptorStoreMax", "u", .num = 2 * DOMAIN_SOURCES_MAX},
+};
+
+/*
+ * The sandbox: the helper needs /dev/uinput, input event nodes, /run/vfio-kvm,
+ * its cache and the system bus (an AF_UNIX socket), nothing else.
+ * Root, but with no capabilities: every file it opens is root's own. No
+ * namespaces, clock, kernel log, hostname, realtime or IP (IPAddressDeny,
+ * appended after this table). System calls: what a service uses (pidfd_open
+ * is in @process), less @privileged and @resources, in that order, as systemd
+ * applies them; a call outside the set kills the helper (SIGSYS), which shows
+ * in the journal. /proc shows only our own processes (the helper watches
+ * other helpers with pidfd_open, which does not need /proc).
+ * PrivateDevices= is not set: the helper needs /dev/uinput and the whole,
+ * changing /dev/input; DevicePolicy= closes the rest. UMask stays 0022: the
+ * status directory the helper makes must stay readable by anyone.
+ */
+static const struct unit_property unit_sandbox[] = {
+	{"DevicePolicy", "s", .str = "closed"},
+	{"DeviceAllow", "a(ss)", .strv = STRV("/dev/uinput", "rw", "char-input", "rw")},
+	{"NoNewPrivileges", "b", .num = 1},
+	{"ProtectSystem", "s", .str = "strict"},
+	{"ReadWritePaths", "as", .strv = STRV("-" RUN_DIR)},
+	{"StateDirectory", "as", .strv = STRV("vfio-kvm")},
+	{"ProtectHome", "s", .str = "yes"},
+	{"PrivateTmp", "b", .num = 1},
+	{"PrivateNetwork", "b", .num = 1},
+	{"RestrictAddressFamilies", "(bas)", .flag = true, .strv = STRV("AF_UNIX")},
+	{"ProtectKernelTunables", "b", .num = 1},
+	{"ProtectKernelModules", "b", .num = 1},
+	{"ProtectControlGroups", "b", .num = 1},
+	{"LockPersonality", "b", .num = 1},
+	{"MemoryDenyWriteExecute", "b", .num = 1},
+	{"RestrictSUIDSGID", "b", .num = 1},
+	{"CapabilityBoundingSet", "t", .num = 0},
+	{"ProtectKernelLogs", "b", .num = 1},
+	{"ProtectClock", "b", .num = 1},
+	{"ProtectHostname", "b", .num = 1},
+	{"ProtectProc", "s", .str = "invisible"},
+	{"ProcSubset", "s", .str = "pid"},
+	{"PrivateMounts", "b", .num = 1},
+	{"RestrictNamespaces", "t", .num = 0},
+	{"RestrictRealtime", "b", .num = 1},
+	{"SystemCallArchitectures", "as", .strv = STRV("native")},
+	{"SystemCallFilter", "(bas)", .flag = true, .strv = STRV("@system-service")},
+	{"SystemCallFilter", "(bas)", .flag = false, .strv = STRV("@privileged", "@resources")},
+};
+
+/* The value of p, inside its variant. */
+static int append_value(sd_bus_message *m, const struct unit_property *p)
+{
+	int r;
+
+	if (strcmp(p->signature, "s") == 0)
+		return sd_bus_message_append(m, "s", p->str);
+	if (strcmp(p->signature, "b") == 0)
+		return sd_bus_message_append(m, "b", (int)(p->num != 0));
+	if (strcmp(p->signature, "t") == 0)
+		return sd_bus_message_append(m, "t", p->num);
+	if (strcmp(p->signature, "u") == 0)
+		return sd_bus_message_append(m, "u", (uint32_t)p->num);
+	if (strcmp(p->signature, "as") == 0)
+		return sd_bus_message_append_strv(m, (char **)p->strv);
+	if (strcmp(p->signature, "a(ss)") == 0) {
+		r = sd_bus_message_open_container(m, 'a', "(ss)");
+		for (size_t i = 0; r >= 0 && p->strv[i] && p->strv[i + 1]; i += 2)
+			r = sd_bus_message_append(m, "(ss)", p->strv[i], p->strv[i + 1]);
+		return r < 0 ? r : sd_bus_message_close_container(m);
+	}
+	if (strcmp(p->signature, "(bas)") == 0) {
+		r = sd_bus_message_open_container(m, 'r', "bas");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "b", (int)p->flag);
+		if (r >= 0)
+			r = sd_bus_message_append_strv(m, (char **)p->strv);
+		return r < 0 ? r : sd_bus_message_close_container(m);
+	}
+	return -EINVAL;
+}
+
+/* Appends each property of table as one (sv). */
+static int append_table(sd_bus_message *m, const struct unit_property *table, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = sd_bus_message_open_container(m, 'r', "sv");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "s", table[i].name);
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'v', table[i].signature);
+		if (r >= 0)
+			r = append_value(m, &table[i]);
+		for (int close = 0; close < 2 && r >= 0; close++)
+			r = sd_bus_message_close_container(m);
+	}
+	return r;
+}
+
 int unit_append_properties(sd_bus_message *m, const struct unit_request *req, struct diag *diag)
 {
 	const struct domain *domain = req->domain;
@@ -307,60 +438,15 @@ int unit_append_properties(sd_bus_message *m, const struct unit_request *req, st
 		return r;
 	snprintf(description, sizeof(description), "vfio-kvm input devices of VM %s", domain->name);
 
-	/*
-	 * Type=notify: the start job ends when the helper sends READY=1 (all clones
-	 * exist). The fd store keeps the clones across a helper crash; a crash
-	 * (signal, core dump, watchdog) restarts it, a clean error exit does not, so
-	 * a start that fails says why at once instead of looping into the start
-	 * limit. inactive-or-failed: a failed unit never blocks the next start.
-	 * AddRef keeps the unit loaded until we disconnect, so a failure's Result
-	 * can still be read. stdout/stderr: systemd's defaults (journal).
-	 */
-	r = sd_bus_message_append(
-		m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description,
-		"Type", "s", "notify", "NotifyAccess", "s", "main", "CollectMode", "s",
-		"inactive-or-failed", "AddRef", "b", 1, "TimeoutStartUSec", "t",
-		(uint64_t)req->config->start_timeout_sec * USEC_PER_SEC, "TimeoutStopUSec", "t",
-		(uint64_t)req->config->stop_timeout_sec * USEC_PER_SEC, "Restart", "s",
-		"on-abnormal", "FileDescriptorStoreMax", "u", (uint32_t)(2 * DOMAIN_SOURCES_MAX));
-	if (r < 0)
-		return diag_set(diag, r, "%s: cannot build the unit's properties: %s", domain->name,
-				strerror(-r));
-
-	/*
-	 * Sandbox: the helper needs /dev/uinput, input event nodes, /run/vfio-kvm,
-	 * its cache and the system bus (an AF_UNIX socket), nothing else.
-	 */
-	r = sd_bus_message_append(
-		m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "DevicePolicy",
-		"s", "closed", "DeviceAllow", "a(ss)", 2, "/dev/uinput", "rw", "char-input", "rw",
-		"NoNewPrivileges", "b", 1, "ProtectSystem", "s", "strict", "ReadWritePaths", "as", 1,
-		"-" RUN_DIR, "StateDirectory", "as", 1, "vfio-kvm", "ProtectHome", "s", "yes",
-		"PrivateTmp", "b", 1, "PrivateNetwork", "b", 1, "RestrictAddressFamilies", "(bas)",
-		1, 1, "AF_UNIX", "ProtectKernelTunables", "b", 1, "ProtectKernelModules", "b", 1,
-		"ProtectControlGroups", "b", 1, "LockPersonality", "b", 1, "MemoryDenyWriteExecute",
-		"b", 1, "RestrictSUIDSGID", "b", 1);
-	/*
-	 * Root, but with no capabilities: every file it opens is root's own. No
-	 * namespaces, clock, kernel log, hostname, realtime or IP. System calls:
-	 * what a service uses (pidfd_open is in @process), less @privileged and
-	 * @resources; a call outside the set kills the helper (SIGSYS), which
-	 * shows in the journal. /proc shows only our own processes (the helper
-	 * watches other helpers with pidfd_open, which does not need /proc).
-	 * PrivateDevices= is not set: the helper needs /dev/uinput and the whole,
-	 * changing /dev/input; DevicePolicy= closes the rest. UMask stays 0022:
-	 * the status directory the helper makes must stay readable by anyone.
-	 */
+	r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description,
+				  "TimeoutStartUSec", "t",
+				  (uint64_t)req->config->start_timeout_sec * USEC_PER_SEC,
+				  "TimeoutStopUSec", "t",
+				  (uint64_t)req->config->stop_timeout_sec * USEC_PER_SEC);
 	if (r >= 0)
-		r = sd_bus_message_append(
-			m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
-			"CapabilityBoundingSet", "t", (uint64_t)0, "ProtectKernelLogs", "b", 1,
-			"ProtectClock", "b", 1, "ProtectHostname", "b", 1, "ProtectProc", "s",
-			"invisible", "ProcSubset", "s", "pid", "PrivateMounts", "b", 1,
-			"RestrictNamespaces", "t", (uint64_t)0, "RestrictRealtime", "b", 1,
-			"SystemCallArchitectures", "as", 1, "native", "SystemCallFilter", "(bas)", 1,
-			1, "@system-service", "SystemCallFilter", "(bas)", 0, 2, "@privileged",
-			"@resources");
+		r = append_table(m, unit_service, ARRAY_SIZE(unit_service));
+	if (r >= 0)
+		r = append_table(m, unit_sandbox, ARRAY_SIZE(unit_sandbox));
 	if (r >= 0)
 		r = append_ip_deny_any(m);
 	if (r >= 0)

@@ -601,8 +601,8 @@ TEST(start_sends_properties_and_waits_for_our_job)
 	ASSERT_FALSE(strstr(run.report, "Standard"));
 	/* Exactly these properties, in this order: none added, none lost. */
 	ASSERT_STREQ(property_names(run.report),
-		     "Description Type NotifyAccess CollectMode AddRef TimeoutStartUSec "
-		     "TimeoutStopUSec Restart FileDescriptorStoreMax DevicePolicy DeviceAllow "
+		     "Description TimeoutStartUSec TimeoutStopUSec Type NotifyAccess CollectMode "
+		     "AddRef Restart FileDescriptorStoreMax DevicePolicy DeviceAllow "
 		     "NoNewPrivileges ProtectSystem ReadWritePaths StateDirectory ProtectHome "
 		     "PrivateTmp PrivateNetwork RestrictAddressFamilies ProtectKernelTunables "
 		     "ProtectKernelModules ProtectControlGroups LockPersonality "
