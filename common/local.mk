@@ -1,6 +1,6 @@
 # common/: code the hook, the helper and the CLI share. It does not log.
 noinst_LIBRARIES += libvkcommon.a
-libvkcommon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBXML_CFLAGS) $(INIH_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+libvkcommon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBXML_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 libvkcommon_a_SOURCES = \
 	common/macro.h \
 	common/bounds.h \
@@ -18,4 +18,4 @@ libvkcommon_a_SOURCES = \
 	common/unit.c common/unit.h \
 	common/status-file.c common/status-file.h \
 	common/devcache.c common/devcache.h
-VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(INIH_LIBS) $(LIBSYSTEMD_LIBS)
+VKCOMMON_LIBS = libvkcommon.a $(LIBEVDEV_LIBS) $(LIBXML_LIBS) $(LIBSYSTEMD_LIBS)
