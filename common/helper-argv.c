@@ -271,8 +271,8 @@ static int parse_hotkey(struct helper_args *a, const char *text, struct diag *di
 		    strncmp(text, helper_hotkey_names[i], (size_t)(eq - text)) == 0)
 			break;
 	if (i == HELPER_HOTKEYS)
-		return diag_set(diag, -EINVAL,
-				"--hotkey '%.*s': expected cycle|host|release|direct=KEYS", 64, text);
+		return diag_set(diag, -EINVAL, "--hotkey '%.*s': expected %s=KEYS", 64, text,
+				"cycle|host|release|direct");
 	if (eq[1] == '\0') {
 		if (i == HOTKEY_RELEASE)
 			return diag_set(diag, -EINVAL, "--hotkey release: may not be empty");
@@ -352,7 +352,8 @@ static int parse_options(int argc, char *argv[], struct helper_args *a, struct d
 			strcpy(a->cache_dir, optarg);
 			break;
 		case ':':
-			return diag_set(diag, -EINVAL, "option '%.64s' needs a value", argv[optind - 1]);
+			return diag_set(diag, -EINVAL, "option '%.64s' needs a value",
+					argv[optind - 1]);
 		default:
 			return diag_set(diag, -EINVAL, "unknown option '%.64s'", argv[optind - 1]);
 		}

@@ -225,8 +225,8 @@ static int status_dir_open(const char *run_dir, bool create, struct diag *diag)
 	fd = openat(run_fd, STATUS_DIR_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(run_fd, STATUS_DIR_NAME, 0755) < 0 && errno != EEXIST)
-			return diag_set(diag, small_file_errno(), "%s/" STATUS_DIR_NAME ": %s", run_dir,
-					strerror(errno));
+			return diag_set(diag, small_file_errno(), "%s/" STATUS_DIR_NAME ": %s",
+					run_dir, strerror(errno));
 		fd = openat(run_fd, STATUS_DIR_NAME,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}

@@ -153,7 +153,7 @@ TEST(round_trip_disabled_hotkeys)
 	_cleanup_(helper_argv_freep) char **argv = NULL;
 	struct helper_args a, b;
 
-	/* A config's "host =" disables the host hotkey: the helper must not fall back to its default. */
+	/* "host =" in the config disables it: the helper must not fall back to its default. */
 	helper_args_init(&a);
 	strcpy(a.vm, "vm1");
 	add_device(&a, "kbd", NULL);
@@ -293,7 +293,8 @@ static const struct refusal refusals[] = {
 	 {"--vm", "vm1", DEV, "--hotkey", "host=KEY_LEFTCTRL+KEY_RIGHTCTRL"}},
 	{-EINVAL, "--hotkey cycle and direct: same keys",
 	 {"--vm", "vm1", DEV, "--hotkey", "direct=KEY_RIGHTCTRL+KEY_LEFTCTRL"}},
-	{-EINVAL, "--run-dir 'run': not an absolute path", {"--vm", "vm1", DEV, "--run-dir", "run"}},
+	{-EINVAL, "--run-dir 'run': not an absolute path",
+	 {"--vm", "vm1", DEV, "--run-dir", "run"}},
 	{-ENAMETOOLONG, "--run-dir: longer than 256 bytes",
 	 {"--vm", "vm1", DEV, "--run-dir", "/" LONG190 "/" LONG190}},
 	{-EINVAL, "--cache-dir with a control character",
@@ -356,7 +357,8 @@ TEST(parse_empty_disables_but_absent_keeps_default)
 				 &defaults.hotkeys[HOTKEY_RELEASE].keys));
 	ASSERT_EQ(a.hotkeys[HOTKEY_DIRECT].keys.n, 0);
 	ASSERT_EQ(parse(&a, NULL, "--vm", "vm1", DEV, NULL), 0);
-	ASSERT_TRUE(keyset_equal(&a.hotkeys[HOTKEY_HOST].keys, &defaults.hotkeys[HOTKEY_HOST].keys));
+	ASSERT_TRUE(
+		keyset_equal(&a.hotkeys[HOTKEY_HOST].keys, &defaults.hotkeys[HOTKEY_HOST].keys));
 }
 
 TEST(help_text)

@@ -342,8 +342,8 @@ static void mock_record_properties(struct mock *mk, sd_bus_message *m)
 				sd_bus_message_read(m, "u", &prefix);
 				for (size_t j = 0; j < size; j++)
 					sum += ((const uint8_t *)addr)[j];
-				fprintf(mk->report, "%s%d/%zu:%u/%u", i ? "," : "", family, size, sum,
-					prefix);
+				fprintf(mk->report, "%s%d/%zu:%u/%u", i ? "," : "", family, size,
+					sum, prefix);
 				sd_bus_message_exit_container(m);
 			}
 			sd_bus_message_exit_container(m);
@@ -530,13 +530,15 @@ static const char *property_names(const char *report)
 	size_t n = 0;
 
 	names[0] = '\0';
-	for (line = line ? strchr(line, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
-		size_t len = strcspn(line + 1, "=:\n");
+	line = line ? strchr(line, '\n') : NULL;
+	for (; line && line[1]; line = strchr(line + 1, '\n')) {
+		const char *name = line + 1;
+		int len = (int)strcspn(name, "=:\n");
 
-		if (strncmp(line + 1, "call ", 5) == 0)
+		if (strncmp(name, "call ", 5) == 0)
 			break;
-		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%.*s", n ? " " : "", (int)len,
-				      line + 1);
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%.*s", n ? " " : "", len,
+				      name);
 	}
 	return names;
 }
