@@ -2,7 +2,7 @@
 /*
  * The config file's INI dialect, read by the small parser below rather than
  * by inih: Debian's libinih (built with its defaults) splits a line longer
- * than 199 bytes into two lines, does not tell the handler the line number,
+ * than its 200-byte buffer into two, does not tell the handler the line number,
  * cuts section names to 49 bytes (a [vm "NAME"] header takes up to 69), says
  * nothing of a section without keys, and reads an indented line as the
  * continuation of the value above. Each of those needed a line reader of our
@@ -31,7 +31,7 @@
 
 /* Largest config file we read. */
 #define CONFIG_FILE_MAX (64 * 1024)
-/* Longest line, without its "\r\n": room for any hotkey of KEYSET_MAX keys. */
+/* Longest line, without its "\r\n"; a longer one is refused, never split. */
 #define CONFIG_LINE_MAX 197
 #define CONFIG_DEFAULT_TIMEOUT_SEC 10
 
