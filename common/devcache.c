@@ -11,6 +11,7 @@
 #include "bounds.h"
 #include "devcache.h"
 #include "names.h"
+#include "quote.h"
 
 #define DEVCACHE_LINE_MAX 4096
 
@@ -30,8 +31,7 @@ int devcache_from_evdev(const struct libevdev *dev, struct devcache *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	/* Printable only: the name is one line of the file. */
-	for (size_t i = 0; name && name[i] && i < DEVCACHE_NAME_MAX; i++)
-		ret->name[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+	quote_printable(ret->name, sizeof(ret->name), name);
 	ret->bustype = (uint16_t)libevdev_get_id_bustype(dev);
 	ret->vendor = (uint16_t)libevdev_get_id_vendor(dev);
 	ret->product = (uint16_t)libevdev_get_id_product(dev);

@@ -30,6 +30,7 @@
 
 #include "domain-xml.h"
 #include "names.h"
+#include "quote.h"
 
 #define QEMU_XML_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 #define INPUT_LINUX_PREFIX "input-linux,"
@@ -66,11 +67,7 @@ struct parse {
 /* Copies a printable rendering of s, up to its first newline, into buf for a message. */
 static void quote(char *buf, size_t size, const char *s)
 {
-	size_t n = 0;
-
-	for (; s && *s && *s != '\n' && n + 1 < size; s++, n++)
-		buf[n] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	buf[n] = '\0';
+	quote_line(buf, size, s);
 }
 
 static bool node_is(const xmlNode *node, const char *ns, const char *name)

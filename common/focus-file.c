@@ -8,6 +8,7 @@
 
 #include "focus-file.h"
 #include "names.h"
+#include "small-file.h"
 
 #define FOCUS_TMP_NAME ".focus.new"
 
@@ -63,7 +64,7 @@ static int focus_parse_name(const char **p, const char *end, const char *key, ch
 	const char *value;
 	size_t len;
 
-	if (ring_parse_field(p, end, key, &value, &len) < 0 || len == 0 || len > VM_NAME_MAX)
+	if (small_file_parse_field(p, end, key, &value, &len) < 0 || len == 0 || len > VM_NAME_MAX)
 		return diag_set(diag, -EBADMSG, FOCUS_FILE_NAME ": no valid %s= line", key);
 	memcpy(out, value, len);
 	out[len] = '\0';
@@ -85,15 +86,15 @@ int focus_parse(const char *text, size_t len, struct focus_state *ret, struct di
 	r = focus_parse_name(&p, end, "previous", st.previous, diag);
 	if (r < 0)
 		return r;
-	if (ring_parse_field(&p, end, "generation", &value, &value_len) < 0 ||
-	    ring_parse_u64(value, value_len, &st.generation) < 0)
+	if (small_file_parse_field(&p, end, "generation", &value, &value_len) < 0 ||
+	    small_file_parse_u64(value, value_len, &st.generation) < 0)
 		return diag_set(diag, -EBADMSG, FOCUS_FILE_NAME ": no valid generation= line");
 
 	/* event=<sec>.<usec>, usec exactly six digits */
-	if (ring_parse_field(&p, end, "event", &value, &value_len) < 0)
+	if (small_file_parse_field(&p, end, "event", &value, &value_len) < 0)
 		return diag_set(diag, -EBADMSG, FOCUS_FILE_NAME ": no valid event= line");
 	dot = memchr(value, '.', value_len);
-	if (!dot || ring_parse_u64(value, (size_t)(dot - value), &st.event.sec) < 0 ||
+	if (!dot || small_file_parse_u64(value, (size_t)(dot - value), &st.event.sec) < 0 ||
 	    value_len - (size_t)(dot - value) != 7)
 		return diag_set(diag, -EBADMSG, FOCUS_FILE_NAME ": event= is not <sec>.<usec>");
 	for (size_t i = 1; i <= 6; i++) {
@@ -143,7 +144,7 @@ static int focus_read_at(int run_fd, struct focus_state *ret, struct diag *diag)
 		r = ring_errno();
 		return diag_set(diag, r, FOCUS_FILE_NAME ": %s", strerror(-r));
 	}
-	r = ring_read_small(fd, buf, sizeof(buf));
+	r = small_file_read(fd, buf, sizeof(buf));
 	if (r == -EFBIG)
 		return diag_set(diag, -EBADMSG, FOCUS_FILE_NAME ": longer than %d bytes",
 				FOCUS_FILE_MAX);
@@ -176,7 +177,7 @@ static int focus_write_at(int run_fd, const struct focus_state *st, struct diag 
 	len = focus_format(st, buf, sizeof(buf));
 	if (len < 0)
 		return diag_set(diag, len, FOCUS_FILE_NAME ": cannot format the new state");
-	r = ring_file_replace(run_fd, FOCUS_TMP_NAME, FOCUS_FILE_NAME, buf, (size_t)len, 0644);
+	r = small_file_replace(run_fd, FOCUS_TMP_NAME, FOCUS_FILE_NAME, buf, (size_t)len, 0644);
 	if (r < 0)
 		return diag_set(diag, r, FOCUS_FILE_NAME ": %s", strerror(-r));
 	return 0;

@@ -4,6 +4,7 @@
 
 #include "bounds.h"
 #include "names.h"
+#include "quote.h"
 
 /* Returns the first byte of name that may not appear in a name, or NULL. */
 static const char *name_find_bad_char(const char *name)
@@ -42,10 +43,7 @@ int vm_name_check(const char *name, struct diag *diag)
 	char what[32 + VM_NAME_MAX];
 
 	/* Quote a bounded, printable prefix only: the name itself is hostile. */
-	size_t n = 0;
-	for (const char *p = name; *p && n < VM_NAME_MAX; p++, n++)
-		what[n] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-	what[n] = '\0';
+	quote_printable(what, VM_NAME_MAX + 1, name);
 	return name_check(name, VM_NAME_MAX, "VM name", what, diag);
 }
 

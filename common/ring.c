@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "names.h"
+#include "quote.h"
 #include "ring.h"
+#include "small-file.h"
 #include "status-file.h"
 
 struct ring_member {
@@ -20,17 +22,6 @@ struct ring_member {
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
-
-/* Copies a hostile name for a message: printable prefix, the rest as '?'. */
-static const char *ring_quote(const char *name, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (const char *p = name; *p && n + 1 < size; p++, n++)
-		buf[n] = (*p >= 0x21 && *p < 0x7f) ? *p : '?';
-	buf[n] = '\0';
-	return buf;
-}
 
 int ring_run_dir_open(const char *run_dir, bool create, struct diag *diag)
 {
@@ -80,103 +71,6 @@ int ring_lock_take(int run_fd, struct diag *diag)
 	return TAKE_FD(fd);
 }
 
-int ring_read_small(int fd, char *buf, size_t size)
-{
-	struct stat st;
-	size_t total = 0;
-
-	if (size == 0)
-		return -ENOBUFS;
-	if (fstat(fd, &st) < 0)
-		return ring_errno();
-	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
-	/* Read one byte more than allowed, to tell "exactly full" from "too long". */
-	while (total < size) {
-		ssize_t r = pread(fd, buf + total, size - total, (off_t)total);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return ring_errno();
-		}
-		if (r == 0)
-			break;
-		total += (size_t)r;
-	}
-	if (total >= size)
-		return -EFBIG;
-	buf[total] = '\0';
-	return (int)total;
-}
-
-int ring_file_replace(int dir_fd, const char *tmp_name, const char *name, const char *buf,
-		      size_t len, mode_t mode)
-{
-	_cleanup_(closep) int fd = -1;
-	ssize_t w;
-	int r;
-
-	if (unlinkat(dir_fd, tmp_name, 0) < 0 && errno != ENOENT)
-		return ring_errno();
-	fd = openat(dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ring_errno();
-	if (fchmod(fd, mode) < 0)
-		goto fail;
-	w = write(fd, buf, len);
-	if (w < 0)
-		goto fail;
-	if ((size_t)w != len) {
-		errno = EIO;
-		goto fail;
-	}
-	if (close(TAKE_FD(fd)) < 0 || renameat(dir_fd, tmp_name, dir_fd, name) < 0)
-		goto fail;
-	return 0;
-fail:
-	r = ring_errno();
-	(void)unlinkat(dir_fd, tmp_name, 0);
-	return r;
-}
-
-int ring_parse_field(const char **p, const char *end, const char *key, const char **ret_value,
-		     size_t *ret_len)
-{
-	size_t key_len = strlen(key);
-	const char *value, *nl;
-
-	if ((size_t)(end - *p) <= key_len || memcmp(*p, key, key_len) != 0 || (*p)[key_len] != '=')
-		return -EBADMSG;
-	value = *p + key_len + 1;
-	nl = memchr(value, '\n', (size_t)(end - value));
-	if (!nl || memchr(value, '\0', (size_t)(nl - value)))
-		return -EBADMSG;
-	*ret_value = value;
-	*ret_len = (size_t)(nl - value);
-	*p = nl + 1;
-	return 0;
-}
-
-int ring_parse_u64(const char *text, size_t len, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 20 || (len > 1 && text[0] == '0'))
-		return -EBADMSG;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d;
-
-		if (text[i] < '0' || text[i] > '9')
-			return -EBADMSG;
-		d = (unsigned)(text[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
 int ring_entry_parse(const char *vm, const char *text, size_t len, struct ring_entry *ret,
 		     struct diag *diag)
 {
@@ -190,10 +84,10 @@ int ring_entry_parse(const char *vm, const char *text, size_t len, struct ring_e
 		return diag_set(diag, -EBADMSG, "ring: bad entry name");
 	memcpy(e.vm, vm, strlen(vm) + 1);
 
-	if (ring_parse_field(&p, end, "join", &value, &value_len) < 0 ||
-	    ring_parse_u64(value, value_len, &e.join) < 0)
+	if (small_file_parse_field(&p, end, "join", &value, &value_len) < 0 ||
+	    small_file_parse_u64(value, value_len, &e.join) < 0)
 		return diag_set(diag, -EBADMSG, "ring/%s: no valid join= line", vm);
-	if (ring_parse_field(&p, end, "hotkey", &value, &value_len) < 0)
+	if (small_file_parse_field(&p, end, "hotkey", &value, &value_len) < 0)
 		return diag_set(diag, -EBADMSG, "ring/%s: no valid hotkey= line", vm);
 	if (value_len > 0) {
 		r = keyset_parse(value, value_len, &e.hotkey, &key_diag);
@@ -240,7 +134,7 @@ static int ring_entry_open(int ring_fd, const char *name, int *ret_fd, struct di
 static int ring_entry_load(int fd, const char *name, struct ring_entry *ret, struct diag *diag)
 {
 	char buf[RING_ENTRY_MAX + 1] = "";
-	int r = ring_read_small(fd, buf, sizeof(buf));
+	int r = small_file_read(fd, buf, sizeof(buf));
 
 	if (r == -EFBIG)
 		return diag_set(diag, -EBADMSG, "ring/%s: longer than %d bytes", name,
@@ -290,7 +184,8 @@ static void ring_reap(int run_fd, int ring_fd, const char *vm)
 	char status[sizeof(STATUS_DIR_NAME "/") + VM_NAME_MAX];
 
 	(void)unlinkat(ring_fd, vm, 0);
-	snprintf(status, sizeof(status), STATUS_DIR_NAME "/%s", vm);
+	/* vm passed vm_name_check(); the precision tells the compiler so. */
+	snprintf(status, sizeof(status), STATUS_DIR_NAME "/%.*s", VM_NAME_MAX, vm);
 	(void)unlinkat(run_fd, status, 0);
 }
 
@@ -333,7 +228,7 @@ static int ring_scan(int run_fd, bool reap, struct ring_entry *ret_entries, size
 		if (vm_name_check(de->d_name, NULL) < 0 || strcmp(de->d_name, RING_HOST) == 0) {
 			skipped++;
 			(void)diag_set(diag, -EBADMSG, "ring: '%s' is not a VM name",
-				       ring_quote(de->d_name, quoted, sizeof(quoted)));
+				       quote_printable(quoted, sizeof(quoted), de->d_name));
 			continue;
 		}
 		live = ring_entry_open(ring_fd, de->d_name, &fd, diag);

@@ -147,41 +147,9 @@ int ring_list_locked(int run_fd, struct ring_entry *ret_entries, size_t max, siz
  */
 int ring_entry_read(int run_fd, const char *vm, struct ring_entry *ret, struct diag *diag);
 
-/*
- * Reads a small regular file opened as fd: up to size - 1 bytes, NUL-added.
- * Returns the length, -EFBIG when the file holds more, -EBADMSG for a file
- * that is not regular, or another negative errno. No diag: the caller names
- * the file.
- */
-int ring_read_small(int fd, char *buf, size_t size);
-
-/*
- * Replaces <dir_fd>/name with len bytes of buf, atomically: written to a
- * fresh tmp_name in the same directory (anything planted there is removed
- * first), given mode (fchmod: the umask must not narrow it), then renamed
- * over name. Readers see the old file or the new one, never a part. The
- * caller makes sure nobody else writes tmp_name at the same time (a lock, or
- * a name only it writes). Returns 0 or a negative errno (no diag: the caller
- * names the file); on failure tmp_name is gone and name is unchanged.
- */
-int ring_file_replace(int dir_fd, const char *tmp_name, const char *name, const char *buf,
-		      size_t len, mode_t mode);
-
-/*
- * Takes one "key=value\n" line from *p (before end): the key must be key
- * exactly. Sets *ret_value and *ret_len to the value (no NUL) and advances *p.
- * Returns 0, or -EBADMSG.
- */
-int ring_parse_field(const char **p, const char *end, const char *key, const char **ret_value,
-		     size_t *ret_len);
-
 /* The current errno as a negative errno, for failure paths: never 0, even
  * if a call failed without setting errno. */
 static inline int ring_errno(void)
 {
 	return errno > 0 ? -errno : -EIO;
 }
-
-/* Parses len decimal digits (no sign, no leading zero, no overflow) into *ret.
- * Returns 0 or -EBADMSG. */
-int ring_parse_u64(const char *text, size_t len, uint64_t *ret);

@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inih splits lines into sections and key = value pairs; we feed it one line
- * at a time through a reader callback. That is where lines are counted (the
- * handler of a default inih build gets no line number), where a line too long
- * for inih's buffer is refused instead of split, and where section headers are
- * parsed (inih truncates section names to 49 bytes and never reports a section
- * without keys). Leading blanks are dropped there too, so inih never reads an
- * indented line as the continuation of the previous value.
+ * The config file's INI dialect, read by the small parser below rather than
+ * by inih: Debian's libinih (built with its defaults) splits a line longer
+ * than its 200-byte buffer into two, does not tell the handler the line number,
+ * cuts section names to 49 bytes (a [vm "NAME"] header takes up to 69), says
+ * nothing of a section without keys, and reads an indented line as the
+ * continuation of the value above. Each of those needed a line reader of our
+ * own in front of it, doing the real work; what inih added, splitting
+ * "key = value", is the few lines of config_split_key() below.
+ *
+ * The dialect is inih's, so a file written for it reads the same:
+ *   - lines end in "\n" or "\r\n"; a UTF-8 BOM may start the file; at most
+ *     CONFIG_LINE_MAX bytes per line (longer is an error, never split);
+ *     no control characters but tab;
+ *   - blanks at the start of a line are dropped (no continuation lines);
+ *   - ';' or '#' first on a line: a comment; ';' after a blank: a comment
+ *     to the end of the line (not '#': "KEY_A # x" is a value);
+ *   - "[section]" and [vm "NAME"], text after the ']' only a comment;
+ *   - "key = value" or "key : value", blanks around key and value dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +31,8 @@
 
 /* Largest config file we read. */
 #define CONFIG_FILE_MAX (64 * 1024)
+/* Longest line, without its "\r\n"; a longer one is refused, never split. */
+#define CONFIG_LINE_MAX 197
 #define CONFIG_DEFAULT_TIMEOUT_SEC 10
 
 enum config_section {
@@ -65,11 +77,7 @@ static const struct config_key config_keys[] = {
 
 struct config_parser {
 	const char *file; /* for messages */
-	const char *text;
-	size_t len, pos;
 	unsigned line;
-	bool want_handler; /* the current line is a key line: inih must hand it to us */
-	bool handled;
 	enum config_section section;
 	struct config_vm *vm; /* the current [vm "…"] section */
 	unsigned seen_sections; /* bit per enum config_section */
@@ -77,25 +85,21 @@ struct config_parser {
 	unsigned key_line[ARRAY_SIZE(config_keys)];
 	unsigned vm_line[RING_VMS_MAX];        /* line of each [vm] header */
 	unsigned vm_hotkey_line[RING_VMS_MAX]; /* line of each vm's hotkey */
-	int error;
 	struct diag *diag;
 	struct config config;
 };
 
-/* Records the first error only: later ones are consequences of it. */
+/* Sets diag to "file:line: message" and returns error; parsing stops at the first. */
 _printf_(4, 5) static int config_fail(struct config_parser *p, unsigned line, int error,
 				      const char *fmt, ...)
 {
 	char msg[DIAG_MAX];
 	va_list ap;
 
-	if (p->error)
-		return p->error;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p->error = diag_set(p->diag, error, "%s:%u: %s", p->file, line, msg);
-	return p->error;
+	return diag_set(p->diag, error, "%s:%u: %s", p->file, line, msg);
 }
 
 void config_defaults(struct config *ret)
@@ -161,7 +165,7 @@ static int config_open_vm(struct config_parser *p, const char *s, const char *en
 /* Parses a line that starts with '[' and makes it the current section. */
 static int config_open_section(struct config_parser *p, const char *s, size_t len)
 {
-	const char *end = s + len, *after, *rbracket;
+	const char *end = s + len, *after = end, *rbracket;
 	size_t name_len;
 	int r;
 
@@ -198,60 +202,6 @@ static int config_open_section(struct config_parser *p, const char *s, size_t le
 	if (after < end && *after != ';' && *after != '#')
 		return config_fail(p, p->line, -EINVAL, "unexpected text after section header");
 	return 0;
-}
-
-/* fgets()-like reader for inih: hands it one whole line per call. */
-static char *config_read_line(char *buf, int size, void *userdata)
-{
-	struct config_parser *p = userdata;
-	const char *s, *nl;
-	size_t len, max = size > 3 ? (size_t)size - 3 : 0; /* room for "\r\n\0", as inih says */
-
-	/* inih reports a line it cannot parse only at the very end: catch it here. */
-	if (p->want_handler && !p->handled)
-		config_fail(p, p->line, -EINVAL, "expected 'key = value'");
-	if (p->error || p->pos >= p->len)
-		return NULL;
-
-	s = p->text + p->pos;
-	nl = memchr(s, '\n', p->len - p->pos);
-	len = nl ? (size_t)(nl - s) : p->len - p->pos;
-	p->pos += len + (nl != NULL);
-	p->line++;
-	p->want_handler = p->handled = false;
-
-	if (len > 0 && s[len - 1] == '\r')
-		len--;
-	if (len > max) {
-		config_fail(p, p->line, -EINVAL, "line longer than %zu bytes", max);
-		return NULL;
-	}
-	if (p->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
-		s += 3;
-		len -= 3;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			config_fail(p, p->line, -EINVAL, "control character 0x%02x", c);
-			return NULL;
-		}
-	}
-	while (len > 0 && is_blank(*s)) {
-		s++;
-		len--;
-	}
-
-	if (len > 0 && s[0] == '[') {
-		if (config_open_section(p, s, len) < 0)
-			return NULL;
-	} else
-		p->want_handler = len > 0 && s[0] != ';' && s[0] != '#';
-
-	memcpy(buf, s, len);
-	buf[len] = '\n';
-	buf[len + 1] = '\0';
-	return buf;
 }
 
 /* Writes the section as written in the file ("hotkeys", "vm \"x\"") into buf. */
@@ -331,11 +281,6 @@ static int config_handle_key(struct config_parser *p, const char *name, const ch
 {
 	char label[VM_NAME_MAX + 8];
 
-	p->handled = true;
-	if (p->error)
-		return p->error;
-	if (!value)
-		return config_fail(p, p->line, -EINVAL, "expected 'key = value'");
 	if (p->section == SECTION_NONE)
 		return config_fail(p, p->line, -EINVAL, "key '%s' before any [section]", name);
 
@@ -358,16 +303,84 @@ static int config_handle_key(struct config_parser *p, const char *name, const ch
 			   config_section_label(p, label, sizeof(label)));
 }
 
-#if INI_HANDLER_LINENO
-static int config_ini_handler(void *userdata, _unused_ const char *section, const char *name,
-			      const char *value, _unused_ int lineno)
-#else
-static int config_ini_handler(void *userdata, _unused_ const char *section, const char *name,
-			      const char *value)
-#endif
+/*
+ * The first of chars in s, or of an inline comment (';' after a blank), or
+ * the end of s.
+ */
+static char *config_find(char *s, const char *chars)
 {
-	/* The section comes from our own header parser: inih's copy may be truncated. */
-	return config_handle_key(userdata, name, value) < 0 ? 0 : 1;
+	bool after_blank = false;
+
+	for (; *s; s++) {
+		if ((chars && strchr(chars, *s)) || (after_blank && *s == ';'))
+			break;
+		after_blank = is_blank(*s);
+	}
+	return s;
+}
+
+static char *config_rstrip(char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && is_blank(s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}
+
+/*
+ * Splits a key line (no leading blanks) into *ret_name and *ret_value,
+ * in place. Returns 0, or -EINVAL when it has no '=' or ':' before a comment.
+ */
+static int config_split_key(char *line, char **ret_name, char **ret_value)
+{
+	char *sep = config_find(line, "=:"), *value;
+
+	if (*sep != '=' && *sep != ':')
+		return -EINVAL;
+	*sep = '\0';
+	value = sep + 1;
+	*config_find(value, NULL) = '\0';
+	while (is_blank(*value))
+		value++;
+	*ret_name = config_rstrip(line);
+	*ret_value = config_rstrip(value);
+	return 0;
+}
+
+/* One line of the file (len bytes, no '\n'), numbered p->line. */
+static int config_parse_line(struct config_parser *p, const char *s, size_t len)
+{
+	char buf[CONFIG_LINE_MAX + 1], *name, *value;
+
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (len > CONFIG_LINE_MAX)
+		return config_fail(p, p->line, -EINVAL, "line longer than %d bytes",
+				   CONFIG_LINE_MAX);
+	if (p->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return config_fail(p, p->line, -EINVAL, "control character 0x%02x", c);
+	}
+	while (len > 0 && is_blank(*s)) {
+		s++;
+		len--;
+	}
+
+	if (len > 0 && s[0] == '[')
+		return config_open_section(p, s, len);
+	if (len == 0 || s[0] == ';' || s[0] == '#')
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (config_split_key(buf, &name, &value) < 0)
+		return config_fail(p, p->line, -EINVAL, "expected 'key = value'");
+	return config_handle_key(p, name, value);
 }
 
 struct config_hotkey_use {
@@ -422,23 +435,26 @@ static int config_parse_buffer(const char *text, size_t len, const char *file,
 {
 	struct config_parser p = {
 		.file = file,
-		.text = text,
-		.len = len,
 		.diag = diag,
 	};
+	size_t pos = 0;
 	int r;
 
 	if (len > CONFIG_FILE_MAX)
 		return diag_set(diag, -EFBIG, "%s: larger than %d bytes", file, CONFIG_FILE_MAX);
 	config_defaults(&p.config);
 
-	r = ini_parse_stream(config_read_line, &p, config_ini_handler, &p);
-	if (p.error)
-		return p.error;
-	if (r > 0)
-		return config_fail(&p, (unsigned)r, -EINVAL, "syntax error");
-	if (r < 0)
-		return diag_set(diag, -ENOMEM, "%s: out of memory", file);
+	/* The text after the last '\n' is a line too, when there is any. */
+	while (pos < len) {
+		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+		size_t line_len = nl ? (size_t)(nl - s) : len - pos;
+
+		pos += line_len + (nl != NULL);
+		p.line++;
+		r = config_parse_line(&p, s, line_len);
+		if (r < 0)
+			return r;
+	}
 
 	r = config_check_conflicts(&p);
 	if (r < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * /etc/vfio-kvm.conf, INI read with inih. Defaults work with no file.
+ * /etc/vfio-kvm.conf, INI (the dialect inih reads; see settings.c). Defaults work
+ * with no file.
  *
  *   [hotkeys]
  *   cycle = KEY_LEFTCTRL+KEY_RIGHTCTRL         next target in the ring

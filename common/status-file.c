@@ -26,6 +26,7 @@
 
 #include "names.h"
 #include "ring.h"
+#include "small-file.h"
 #include "status-file.h"
 
 /* The largest pid_t the kernel hands out is far below this. */
@@ -151,13 +152,13 @@ int status_parse(const char *vm, const char *text, size_t len, struct status *re
 	if (len > STATUS_FILE_MAX)
 		return diag_set(diag, -EBADMSG, "%s: status file longer than %d bytes", vm,
 				STATUS_FILE_MAX);
-	if (ring_parse_field(&p, end, "pid", &value, &value_len) < 0 ||
-	    ring_parse_u64(value, value_len, &pid) < 0 || pid == 0 || pid > STATUS_PID_MAX)
+	if (small_file_parse_field(&p, end, "pid", &value, &value_len) < 0 ||
+	    small_file_parse_u64(value, value_len, &pid) < 0 || pid == 0 || pid > STATUS_PID_MAX)
 		return diag_set(diag, -EBADMSG, "%s: status file, line %u: expected 'pid=N' (N > 0)",
 				vm, line);
 	st->pid = (pid_t)pid;
 	line++;
-	if (ring_parse_field(&p, end, "focus", &value, &value_len) < 0 ||
+	if (small_file_parse_field(&p, end, "focus", &value, &value_len) < 0 ||
 	    status_parse_bool(value, value_len, &st->focus) < 0)
 		return diag_set(diag, -EBADMSG, "%s: status file, line %u: expected 'focus=0|1'",
 				vm, line);
@@ -165,7 +166,7 @@ int status_parse(const char *vm, const char *text, size_t len, struct status *re
 		struct status_device *d = &st->devices[st->n_devices];
 		int r;
 
-		if (ring_parse_field(&p, end, "device", &value, &value_len) < 0)
+		if (small_file_parse_field(&p, end, "device", &value, &value_len) < 0)
 			return diag_set(diag, -EBADMSG,
 					"%s: status file, line %u: expected 'device=...' ending in a "
 					"newline", vm, line);
@@ -224,13 +225,13 @@ static int status_dir_open(const char *run_dir, bool create, struct diag *diag)
 	fd = openat(run_fd, STATUS_DIR_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(run_fd, STATUS_DIR_NAME, 0755) < 0 && errno != EEXIST)
-			return diag_set(diag, ring_errno(), "%s/" STATUS_DIR_NAME ": %s", run_dir,
-					strerror(errno));
+			return diag_set(diag, small_file_errno(), "%s/" STATUS_DIR_NAME ": %s",
+					run_dir, strerror(errno));
 		fd = openat(run_fd, STATUS_DIR_NAME,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return diag_set(diag, ring_errno(), "%s/" STATUS_DIR_NAME ": %s", run_dir,
+		return diag_set(diag, small_file_errno(), "%s/" STATUS_DIR_NAME ": %s", run_dir,
 				strerror(errno));
 	return fd;
 }
@@ -275,7 +276,7 @@ int status_write(const char *run_dir, const char *vm, const struct status *st, s
 
 	/* The helper of vm is the only writer of this temp name. */
 	snprintf(tmp, sizeof(tmp), ".%s.new", vm);
-	r = ring_file_replace(dir_fd, tmp, vm, buf, (size_t)len, 0644);
+	r = small_file_replace(dir_fd, tmp, vm, buf, (size_t)len, 0644);
 	if (r < 0)
 		return diag_set(diag, r, "%s/" STATUS_DIR_NAME "/%s: %s", run_dir, vm,
 				strerror(-r));
@@ -306,11 +307,11 @@ int status_read(const char *run_dir, const char *vm, struct status *ret, struct 
 		return diag_set(diag, -EBADMSG, "%s/" STATUS_DIR_NAME "/%s: is a symbolic link",
 				run_dir, vm);
 	if (fd < 0) {
-		r = ring_errno();
+		r = small_file_errno();
 		return diag_set(diag, r, "%s/" STATUS_DIR_NAME "/%s: %s", run_dir, vm,
 				strerror(-r));
 	}
-	r = ring_read_small(fd, buf, STATUS_FILE_MAX + 1);
+	r = small_file_read(fd, buf, STATUS_FILE_MAX + 1);
 	if (r == -EFBIG)
 		return diag_set(diag, -EBADMSG, "%s: status file longer than %d bytes", vm,
 				STATUS_FILE_MAX);
@@ -338,6 +339,6 @@ int status_remove(const char *run_dir, const char *vm)
 	snprintf(tmp, sizeof(tmp), ".%s.new", vm);
 	(void)unlinkat(dir_fd, tmp, 0);
 	if (unlinkat(dir_fd, vm, 0) < 0 && errno != ENOENT)
-		return ring_errno();
+		return small_file_errno();
 	return 0;
 }

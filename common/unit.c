@@ -10,7 +10,6 @@
  *   ResetFailedUnit(s name);  signal JobRemoved(u id, o job, s unit, s result)
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +17,8 @@
 #include <time.h>
 
 #include "devcache.h"
+#include "helper-argv.h"
+#include "quote.h"
 #include "ring.h"
 #include "unit.h"
 
@@ -72,123 +73,69 @@ int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
 
 char **unit_strv_free(char **strv)
 {
-	if (!strv)
-		return NULL;
-	for (char **s = strv; *s; s++)
-		free(*s);
-	free(strv);
-	return NULL;
+	return helper_argv_free(strv);
 }
 
-/* Appends one formatted string to v (sized UNIT_ARGV_MAX + 1, NULL-filled). */
-_printf_(3, 4) static int argv_add(char **v, size_t *n, const char *fmt, ...)
+/* The helper's arguments for domain under config (see unit_helper_argv()). */
+static int unit_helper_args(const struct domain *domain, const struct config *config, bool focus,
+			    struct helper_args *ret, struct diag *diag)
 {
-	va_list ap;
-	char *s;
-	int r;
+	const struct config_vm *vm_config;
 
-	if (*n >= UNIT_ARGV_MAX)
-		return -E2BIG;
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	v[(*n)++] = s;
-	return 0;
-}
+	helper_args_init(ret);
+	memcpy(ret->vm, domain->name, strlen(domain->name) + 1);
+	for (size_t i = 0; i < domain->n_sources; i++) {
+		const struct domain_source *source = &domain->sources[i];
+		struct helper_device *d = &ret->devices[i];
 
-static int argv_add_hotkey(char **v, size_t *n, const char *action, const struct keyset *set,
-			   struct diag *diag)
-{
-	char text[KEYSET_TEXT_MAX];
-
-	if (set->n == 0)
-		return 0;
-	if (keyset_format(set, text, sizeof(text)) < 0)
-		return diag_set(diag, -EINVAL, "hotkey '%s' cannot be written out", action);
-	if (argv_add(v, n, "--hotkey") < 0 || argv_add(v, n, "%s=%s", action, text) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-static int argv_add_device(char **v, size_t *n, const struct domain *domain,
-			   const struct domain_source *source, struct diag *diag)
-{
-	char phys[VK_PATH_MAX], clone[VK_PATH_MAX], toggle[KEYSET_TEXT_MAX] = "";
-
-	if (domain_source_physical_path(source, phys, sizeof(phys)) < 0 ||
-	    domain_source_clone_path(domain, source, clone, sizeof(clone)) < 0)
-		return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long", domain->name,
-				source->device);
-	if (source->kind != SOURCE_PASSTHROUGH && source->grab_toggle.n > 0 &&
-	    keyset_format(&source->grab_toggle, toggle, sizeof(toggle)) < 0)
-		return diag_set(diag, -EINVAL, "%s: device '%s': grab toggle cannot be written out",
-				domain->name, source->device);
-	if (argv_add(v, n, "--device") < 0 ||
-	    argv_add(v, n, "%s=%s%s%s", phys, clone, toggle[0] ? ",toggle=" : "", toggle) < 0)
-		return -ENOMEM;
+		if (domain_source_physical_path(source, d->phys, sizeof(d->phys)) < 0 ||
+		    domain_source_clone_path(domain, source, d->clone, sizeof(d->clone)) < 0)
+			return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long",
+					domain->name, source->device);
+		/* QEMU toggles its grab of evdev/input-linux clones only. */
+		if (source->kind != SOURCE_PASSTHROUGH)
+			d->toggle = source->grab_toggle;
+	}
+	ret->n_devices = domain->n_sources;
+	ret->focus = focus;
+	/* The helpers decide the cycle themselves; they must all agree with the config. */
+	ret->include_host = config->include_host;
+	ret->hotkeys[HOTKEY_CYCLE].keys = config->cycle;
+	ret->hotkeys[HOTKEY_HOST].keys = config->host;
+	ret->hotkeys[HOTKEY_RELEASE].keys = config->release;
+	/* The XML's metadata wins over the config's [vm "NAME"] hotkey. */
+	vm_config = config_find_vm(config, domain->name);
+	if (domain->hotkey.n > 0)
+		ret->hotkeys[HOTKEY_DIRECT].keys = domain->hotkey;
+	else if (vm_config)
+		ret->hotkeys[HOTKEY_DIRECT].keys = vm_config->hotkey;
 	return 0;
 }
 
 int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
 		     bool focus, char ***ret_argv, struct diag *diag)
 {
-	_cleanup_(unit_strv_freep) char **v = calloc(UNIT_ARGV_MAX + 1, sizeof(char *));
-	const struct config_vm *vm_config;
-	const struct keyset *direct = NULL;
-	size_t n = 0;
+	_cleanup_(freep) struct helper_args *args = NULL;
 	int r;
 
 	r = unit_check_name(domain->name, diag);
 	if (r < 0)
 		return r;
-	if (!v)
+	/* About 33 KiB: not on the hook's stack. */
+	args = malloc(sizeof(*args));
+	if (!args)
 		return -ENOMEM;
-	if (argv_add(v, &n, "%s", helper) < 0 || argv_add(v, &n, "--vm") < 0 ||
-	    argv_add(v, &n, "%s", domain->name) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < domain->n_sources; i++) {
-		r = argv_add_device(v, &n, domain, &domain->sources[i], diag);
-		if (r < 0)
-			return r;
-	}
-	if (focus && argv_add(v, &n, "--focus") < 0)
-		return -ENOMEM;
-	/* The helpers decide the cycle themselves; they must all agree with the config. */
-	if (!config->include_host && argv_add(v, &n, "--no-host") < 0)
-		return -ENOMEM;
-
-	/* The XML's metadata wins over the config's [vm "NAME"] hotkey. */
-	vm_config = config_find_vm(config, domain->name);
-	if (domain->hotkey.n > 0)
-		direct = &domain->hotkey;
-	else if (vm_config && vm_config->hotkey.n > 0)
-		direct = &vm_config->hotkey;
-
-	r = argv_add_hotkey(v, &n, "cycle", &config->cycle, diag);
-	if (r >= 0)
-		r = argv_add_hotkey(v, &n, "host", &config->host, diag);
-	if (r >= 0)
-		r = argv_add_hotkey(v, &n, "release", &config->release, diag);
-	if (r >= 0 && direct)
-		r = argv_add_hotkey(v, &n, "direct", direct, diag);
+	r = unit_helper_args(domain, config, focus, args, diag);
 	if (r < 0)
 		return r;
-
-	*ret_argv = TAKE_PTR(v);
-	return 0;
+	return helper_args_write(helper, args, ret_argv, diag);
 }
 
 /* Copies at most VM_NAME_MAX bytes of a name that was not validated, each
  * byte that is not printable ASCII as '?', so a message stays one clean line. */
 static void name_tame(const char *name, char out[static VM_NAME_MAX + 1])
 {
-	size_t i;
-
-	for (i = 0; name[i] && i < VM_NAME_MAX; i++)
-		out[i] = name[i] > 0x20 && name[i] < 0x7f ? name[i] : '?';
-	out[i] = '\0';
+	quote_printable(out, VM_NAME_MAX + 1, name);
 }
 
 int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
@@ -348,6 +295,137 @@ static int append_ip_deny_any(sd_bus_message *m)
 	return r;
 }
 
+/*
+ * One property of the unit, as data. signature is its D-Bus type; the value
+ * is in the member that type names: "s" str, "b"/"t"/"u" num, "as" strv,
+ * "a(ss)" strv as pairs, "(bas)" flag then strv.
+ */
+struct unit_property {
+	const char *name;
+	const char *signature;
+	const char *str;
+	uint64_t num;
+	bool flag;
+	const char *const *strv; /* NULL-terminated */
+};
+
+#define STRV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * How the helper runs. Type=notify: the start job ends when the helper sends
+ * READY=1 (all clones exist). The fd store keeps the clones across a helper
+ * crash; a crash (signal, core dump, watchdog) restarts it, a clean error
+ * exit does not, so a start that fails says why at once instead of looping
+ * into the start limit. inactive-or-failed: a failed unit never blocks the
+ * next start. AddRef keeps the unit loaded until we disconnect, so a
+ * failure's Result can still be read. stdout/stderr: systemd's defaults
+ * (journal). Description and the timeouts come from the request.
+ */
+static const struct unit_property unit_service[] = {
+	{"Type", "s", .str = "notify"},
+	{"NotifyAccess", "s", .str = "main"},
+	{"CollectMode", "s", .str = "inactive-or-failed"},
+	{"AddRef", "b", .num = 1},
+	{"Restart", "s", .str = "on-abnormal"},
+	{"FileDescriptorStoreMax", "u", .num = 2 * DOMAIN_SOURCES_MAX},
+};
+
+/*
+ * The sandbox: the helper needs /dev/uinput, input event nodes, /run/vfio-kvm,
+ * its cache and the system bus (an AF_UNIX socket), nothing else.
+ * Root, but with no capabilities: every file it opens is root's own. No
+ * namespaces, clock, kernel log, hostname, realtime or IP (IPAddressDeny,
+ * appended after this table). System calls: what a service uses (pidfd_open
+ * is in @process), less @privileged and @resources, in that order, as systemd
+ * applies them; a call outside the set kills the helper (SIGSYS), which shows
+ * in the journal. /proc shows only our own processes (the helper watches
+ * other helpers with pidfd_open, which does not need /proc).
+ * PrivateDevices= is not set: the helper needs /dev/uinput and the whole,
+ * changing /dev/input; DevicePolicy= closes the rest. UMask stays 0022: the
+ * status directory the helper makes must stay readable by anyone.
+ */
+static const struct unit_property unit_sandbox[] = {
+	{"DevicePolicy", "s", .str = "closed"},
+	{"DeviceAllow", "a(ss)", .strv = STRV("/dev/uinput", "rw", "char-input", "rw")},
+	{"NoNewPrivileges", "b", .num = 1},
+	{"ProtectSystem", "s", .str = "strict"},
+	{"ReadWritePaths", "as", .strv = STRV("-" RUN_DIR)},
+	{"StateDirectory", "as", .strv = STRV("vfio-kvm")},
+	{"ProtectHome", "s", .str = "yes"},
+	{"PrivateTmp", "b", .num = 1},
+	{"PrivateNetwork", "b", .num = 1},
+	{"RestrictAddressFamilies", "(bas)", .flag = true, .strv = STRV("AF_UNIX")},
+	{"ProtectKernelTunables", "b", .num = 1},
+	{"ProtectKernelModules", "b", .num = 1},
+	{"ProtectControlGroups", "b", .num = 1},
+	{"LockPersonality", "b", .num = 1},
+	{"MemoryDenyWriteExecute", "b", .num = 1},
+	{"RestrictSUIDSGID", "b", .num = 1},
+	{"CapabilityBoundingSet", "t", .num = 0},
+	{"ProtectKernelLogs", "b", .num = 1},
+	{"ProtectClock", "b", .num = 1},
+	{"ProtectHostname", "b", .num = 1},
+	{"ProtectProc", "s", .str = "invisible"},
+	{"ProcSubset", "s", .str = "pid"},
+	{"PrivateMounts", "b", .num = 1},
+	{"RestrictNamespaces", "t", .num = 0},
+	{"RestrictRealtime", "b", .num = 1},
+	{"SystemCallArchitectures", "as", .strv = STRV("native")},
+	{"SystemCallFilter", "(bas)", .flag = true, .strv = STRV("@system-service")},
+	{"SystemCallFilter", "(bas)", .flag = false, .strv = STRV("@privileged", "@resources")},
+};
+
+/* The value of p, inside its variant. */
+static int append_value(sd_bus_message *m, const struct unit_property *p)
+{
+	int r;
+
+	if (strcmp(p->signature, "s") == 0)
+		return sd_bus_message_append(m, "s", p->str);
+	if (strcmp(p->signature, "b") == 0)
+		return sd_bus_message_append(m, "b", (int)(p->num != 0));
+	if (strcmp(p->signature, "t") == 0)
+		return sd_bus_message_append(m, "t", p->num);
+	if (strcmp(p->signature, "u") == 0)
+		return sd_bus_message_append(m, "u", (uint32_t)p->num);
+	if (strcmp(p->signature, "as") == 0)
+		return sd_bus_message_append_strv(m, (char **)p->strv);
+	if (strcmp(p->signature, "a(ss)") == 0) {
+		r = sd_bus_message_open_container(m, 'a', "(ss)");
+		for (size_t i = 0; r >= 0 && p->strv[i] && p->strv[i + 1]; i += 2)
+			r = sd_bus_message_append(m, "(ss)", p->strv[i], p->strv[i + 1]);
+		return r < 0 ? r : sd_bus_message_close_container(m);
+	}
+	if (strcmp(p->signature, "(bas)") == 0) {
+		r = sd_bus_message_open_container(m, 'r', "bas");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "b", (int)p->flag);
+		if (r >= 0)
+			r = sd_bus_message_append_strv(m, (char **)p->strv);
+		return r < 0 ? r : sd_bus_message_close_container(m);
+	}
+	return -EINVAL;
+}
+
+/* Appends each property of table as one (sv). */
+static int append_table(sd_bus_message *m, const struct unit_property *table, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = sd_bus_message_open_container(m, 'r', "sv");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "s", table[i].name);
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'v', table[i].signature);
+		if (r >= 0)
+			r = append_value(m, &table[i]);
+		for (int close = 0; close < 2 && r >= 0; close++)
+			r = sd_bus_message_close_container(m);
+	}
+	return r;
+}
+
 int unit_append_properties(sd_bus_message *m, const struct unit_request *req, struct diag *diag)
 {
 	const struct domain *domain = req->domain;
@@ -360,60 +438,15 @@ int unit_append_properties(sd_bus_message *m, const struct unit_request *req, st
 		return r;
 	snprintf(description, sizeof(description), "vfio-kvm input devices of VM %s", domain->name);
 
-	/*
-	 * Type=notify: the start job ends when the helper sends READY=1 (all clones
-	 * exist). The fd store keeps the clones across a helper crash; a crash
-	 * (signal, core dump, watchdog) restarts it, a clean error exit does not, so
-	 * a start that fails says why at once instead of looping into the start
-	 * limit. inactive-or-failed: a failed unit never blocks the next start.
-	 * AddRef keeps the unit loaded until we disconnect, so a failure's Result
-	 * can still be read. stdout/stderr: systemd's defaults (journal).
-	 */
-	r = sd_bus_message_append(
-		m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description,
-		"Type", "s", "notify", "NotifyAccess", "s", "main", "CollectMode", "s",
-		"inactive-or-failed", "AddRef", "b", 1, "TimeoutStartUSec", "t",
-		(uint64_t)req->config->start_timeout_sec * USEC_PER_SEC, "TimeoutStopUSec", "t",
-		(uint64_t)req->config->stop_timeout_sec * USEC_PER_SEC, "Restart", "s",
-		"on-abnormal", "FileDescriptorStoreMax", "u", (uint32_t)(2 * DOMAIN_SOURCES_MAX));
-	if (r < 0)
-		return diag_set(diag, r, "%s: cannot build the unit's properties: %s", domain->name,
-				strerror(-r));
-
-	/*
-	 * Sandbox: the helper needs /dev/uinput, input event nodes, /run/vfio-kvm,
-	 * its cache and the system bus (an AF_UNIX socket), nothing else.
-	 */
-	r = sd_bus_message_append(
-		m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "DevicePolicy",
-		"s", "closed", "DeviceAllow", "a(ss)", 2, "/dev/uinput", "rw", "char-input", "rw",
-		"NoNewPrivileges", "b", 1, "ProtectSystem", "s", "strict", "ReadWritePaths", "as", 1,
-		"-" RUN_DIR, "StateDirectory", "as", 1, "vfio-kvm", "ProtectHome", "s", "yes",
-		"PrivateTmp", "b", 1, "PrivateNetwork", "b", 1, "RestrictAddressFamilies", "(bas)",
-		1, 1, "AF_UNIX", "ProtectKernelTunables", "b", 1, "ProtectKernelModules", "b", 1,
-		"ProtectControlGroups", "b", 1, "LockPersonality", "b", 1, "MemoryDenyWriteExecute",
-		"b", 1, "RestrictSUIDSGID", "b", 1);
-	/*
-	 * Root, but with no capabilities: every file it opens is root's own. No
-	 * namespaces, clock, kernel log, hostname, realtime or IP. System calls:
-	 * what a service uses (pidfd_open is in @process), less @privileged and
-	 * @resources; a call outside the set kills the helper (SIGSYS), which
-	 * shows in the journal. /proc shows only our own processes (the helper
-	 * watches other helpers with pidfd_open, which does not need /proc).
-	 * PrivateDevices= is not set: the helper needs /dev/uinput and the whole,
-	 * changing /dev/input; DevicePolicy= closes the rest. UMask stays 0022:
-	 * the status directory the helper makes must stay readable by anyone.
-	 */
+	r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description,
+				  "TimeoutStartUSec", "t",
+				  (uint64_t)req->config->start_timeout_sec * USEC_PER_SEC,
+				  "TimeoutStopUSec", "t",
+				  (uint64_t)req->config->stop_timeout_sec * USEC_PER_SEC);
 	if (r >= 0)
-		r = sd_bus_message_append(
-			m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
-			"CapabilityBoundingSet", "t", (uint64_t)0, "ProtectKernelLogs", "b", 1,
-			"ProtectClock", "b", 1, "ProtectHostname", "b", 1, "ProtectProc", "s",
-			"invisible", "ProcSubset", "s", "pid", "PrivateMounts", "b", 1,
-			"RestrictNamespaces", "t", (uint64_t)0, "RestrictRealtime", "b", 1,
-			"SystemCallArchitectures", "as", 1, "native", "SystemCallFilter", "(bas)", 1,
-			1, "@system-service", "SystemCallFilter", "(bas)", 0, 2, "@privileged",
-			"@resources");
+		r = append_table(m, unit_service, ARRAY_SIZE(unit_service));
+	if (r >= 0)
+		r = append_table(m, unit_sandbox, ARRAY_SIZE(unit_sandbox));
 	if (r >= 0)
 		r = append_ip_deny_any(m);
 	if (r >= 0)

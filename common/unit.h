@@ -46,13 +46,16 @@
 int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag);
 
 /*
- * Builds the helper's argv (NULL-terminated, argv[0] = helper):
+ * Builds the helper's argv (NULL-terminated, argv[0] = helper) for domain
+ * under config, written by helper_args_write() (helper-argv.h, the contract
+ * with the helper):
  *   helper --vm NAME {--device PHYS=CLONE[,toggle=KEYS]}... [--focus] [--no-host]
- *          --hotkey cycle=KEYS [--hotkey host=KEYS] --hotkey release=KEYS
+ *          --hotkey cycle=KEYS --hotkey host=[KEYS] --hotkey release=KEYS
  *          [--hotkey direct=KEYS]
  * toggle= is the grab_toggle of evdev/input-linux sources; the direct hotkey
  * comes from the XML metadata, else from the config's [vm "NAME"], else none;
- * a disabled host hotkey is left out; --no-host when the config's
+ * a disabled host hotkey is written "host=" (the helper's default would
+ * stand otherwise); --no-host when the config's
  * include_host is false (the host is then no stop of the cycle).
  * On success *ret_argv is a new string vector the caller frees with
  * unit_strv_free(). Returns 0, -ENOMEM, or -ENAMETOOLONG/-EINVAL with diag
@@ -61,7 +64,7 @@ int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
 int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
 		     bool focus, char ***ret_argv, struct diag *diag);
 
-/* Frees a NULL-terminated string vector; accepts NULL; returns NULL. */
+/* Frees a vector from unit_helper_argv() (helper_argv_free()); accepts NULL; returns NULL. */
 char **unit_strv_free(char **strv);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, unit_strv_free)
 

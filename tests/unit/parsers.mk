@@ -1,6 +1,7 @@
-# parsers: unit tests of the hotkey, name and config parsers.
-check_PROGRAMS += test-keyset test-names test-config
-TESTS += test-keyset test-names test-config
+# parsers: unit tests of the hotkey, name and config parsers, and of the
+# quoting of hostile strings in their messages.
+check_PROGRAMS += test-keyset test-names test-config test-quote
+TESTS += test-keyset test-names test-config test-quote
 
 test_keyset_SOURCES = tests/unit/test-keyset.c tests/test.h
 test_keyset_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
@@ -13,3 +14,7 @@ test_names_LDADD = $(VKCOMMON_LIBS)
 test_config_SOURCES = tests/unit/test-config.c tests/test.h
 test_config_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
 test_config_LDADD = $(VKCOMMON_LIBS)
+
+test_quote_SOURCES = tests/unit/test-quote.c tests/test.h
+test_quote_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+test_quote_LDADD = $(VKCOMMON_LIBS)

@@ -266,7 +266,7 @@ TEST(comments_and_blanks)
 	ASSERT_KEYS(c.host, "KEY_LEFTMETA+KEY_H");
 }
 
-/* inih would read an indented line as the continuation of the value above. */
+/* An indented line is not the continuation of the value above (as it is in inih). */
 TEST(indented_line_is_not_a_continuation)
 {
 	ASSERT_FAILS("[hotkeys]\ncycle = KEY_A\n    KEY_B\n", -EINVAL,
@@ -294,7 +294,7 @@ TEST(long_lines)
 	ASSERT_EQ(parse(text, &c, &d), 0);
 	ASSERT_FALSE(c.include_host);
 
-	/* ...a line longer than inih's buffer is an error, never split in two lines. */
+	/* ...a line longer than CONFIG_LINE_MAX is an error, never split in two lines. */
 	snprintf(text, sizeof(text), "[ring]\n;%01000d\ninclude_host = no\n", 0);
 	ASSERT_EQ(parse(text, &c, &d), -EINVAL);
 	ASSERT_CONTAINS(d.msg, "t.conf:2: line longer than ");
@@ -343,7 +343,7 @@ TEST(vm_long_name)
 	struct config c;
 	struct diag d;
 
-	/* 64 bytes: longer than inih's own section buffer, which we do not use. */
+	/* 64 bytes: the header is longer than the 49 bytes inih keeps of a section name. */
 	snprintf(text, sizeof(text), "[vm \"%064d\"]\nhotkey = KEY_F1\n", 7);
 	ASSERT_EQ(parse(text, &c, &d), 0);
 	ASSERT_EQ(c.n_vms, 1);

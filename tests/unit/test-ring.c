@@ -458,6 +458,31 @@ TEST(hostile_names_and_types)
 	ASSERT_TRUE(path_exists(dir, "ring/adir"));
 }
 
+TEST(bad_name_is_named_as_it_is)
+{
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
+	struct ring_entry e[2];
+	struct diag d = {{0}};
+	char path[512];
+	size_t n;
+	int f1, f2;
+
+	/* A space is shown as it is, inside the quotes; an escape byte is not. */
+	f1 = plant(dir, "my vm", "join=1\nhotkey=\n", 15, true);
+	ASSERT_TRUE(f1 > 0);
+	ASSERT_EQ(ring_list(dir, e, ARRAY_SIZE(e), &n, &d), 1);
+	ASSERT_EQ(n, 0);
+	ASSERT_STREQ(d.msg, "ring: 'my vm' is not a VM name");
+	f2 = plant(dir, "x\x1b[2J", "join=1\nhotkey=\n", 15, true);
+	ASSERT_TRUE(f2 > 0);
+	close(f1);
+	path_join(path, sizeof(path), dir, "ring/my vm");
+	ASSERT_EQ(unlink(path), 0);
+	ASSERT_EQ(ring_list(dir, e, ARRAY_SIZE(e), &n, &d), 1);
+	ASSERT_STREQ(d.msg, "ring: 'x?[2J' is not a VM name");
+	close(f2);
+}
+
 TEST(dead_hostile_entry_removed)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-ring");
@@ -494,21 +519,6 @@ TEST(entry_parse)
 	ASSERT_EQ(ring_entry_parse("../vm1", "join=1\nhotkey=\n", 15, &e, &d), -EBADMSG);
 	/* Length is honoured: the same text cut short fails. */
 	ASSERT_EQ(ring_entry_parse("vm1", ok, strlen(ok) - 1, &e, &d), -EBADMSG);
-}
-
-TEST(parse_u64)
-{
-	uint64_t v = 7;
-
-	ASSERT_EQ(ring_parse_u64("0", 1, &v), 0);
-	ASSERT_EQ(v, 0);
-	ASSERT_EQ(ring_parse_u64("42", 2, &v), 0);
-	ASSERT_EQ(v, 42);
-	ASSERT_EQ(ring_parse_u64("", 0, &v), -EBADMSG);
-	ASSERT_EQ(ring_parse_u64("00", 2, &v), -EBADMSG);
-	ASSERT_EQ(ring_parse_u64("+1", 2, &v), -EBADMSG);
-	ASSERT_EQ(ring_parse_u64("1a", 2, &v), -EBADMSG);
-	ASSERT_EQ(v, 42);
 }
 
 TEST_MAIN()

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../test.h"
+#include "helper-argv.h"
 #include "unit.h"
 
 #define HELPER "/usr/libexec/vfio-kvm-helper"
@@ -61,6 +62,15 @@ static char *join(char **argv)
 	for (char **a = argv; *a; a++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", a == argv ? "" : " ", *a);
 	return buf;
+}
+
+static size_t argv_count(char **argv)
+{
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	return n;
 }
 
 TEST(unit_name_plain)
@@ -126,6 +136,7 @@ TEST(argv_passthrough_and_evdev_defaults)
 TEST(argv_direct_from_config_host_disabled_focus)
 {
 	_cleanup_(unit_strv_freep) char **argv = NULL;
+	static struct helper_args args;
 	struct domain domain;
 	struct config config;
 
@@ -133,11 +144,14 @@ TEST(argv_direct_from_config_host_disabled_focus)
 	     "[hotkeys]\nhost =\ncycle = KEY_PAUSE\n[vm \"vm1\"]\nhotkey = KEY_LEFTALT+KEY_1\n",
 	     &domain, &config);
 	ASSERT_EQ(unit_helper_argv(HELPER, &domain, &config, true, &argv, NULL), 0);
+	/* "host =" disables it: written as such, or the helper would use its default. */
 	ASSERT_CONTAINS(join(argv), "toggle=KEY_SCROLLLOCK --focus --hotkey cycle=KEY_PAUSE "
-				    "--hotkey release=");
-	ASSERT_FALSE(strstr(join(argv), "host="));
+				    "--hotkey host= --hotkey release=");
 	ASSERT_CONTAINS(join(argv), " --hotkey direct=KEY_LEFTALT+KEY_1");
 	ASSERT_EQ(argv[0] == NULL, 0);
+	ASSERT_EQ(helper_args_parse((int)argv_count(argv), argv, &args, NULL), 0);
+	ASSERT_EQ(args.hotkeys[HOTKEY_HOST].keys.n, 0);
+	ASSERT_EQ(args.hotkeys[HOTKEY_CYCLE].keys.n, 1);
 }
 
 TEST(argv_direct_metadata_wins_input_linux_default_toggle)
@@ -296,6 +310,43 @@ static void mock_record_properties(struct mock *mk, sd_bus_message *m)
 			sd_bus_message_exit_container(m);
 			if (contents[0] == '(')
 				sd_bus_message_exit_container(m);
+			sd_bus_message_exit_container(m);
+			fprintf(mk->report, "\n");
+		} else if (strcmp(contents, "a(ss)") == 0) {
+			const char *a, *b;
+
+			/* Pairs as "Name=a:b,c:d". */
+			fprintf(mk->report, "%s=", name);
+			sd_bus_message_enter_container(m, 'v', contents);
+			sd_bus_message_enter_container(m, 'a', "(ss)");
+			for (int i = 0; sd_bus_message_read(m, "(ss)", &a, &b) > 0; i++)
+				fprintf(mk->report, "%s%s:%s", i ? "," : "", a, b);
+			sd_bus_message_exit_container(m);
+			sd_bus_message_exit_container(m);
+			fprintf(mk->report, "\n");
+		} else if (strcmp(contents, "a(iayu)") == 0) {
+			const void *addr;
+			size_t size;
+			int32_t family;
+			uint32_t prefix;
+
+			/* Address lists as "Name=family/bytes/prefix,…" (bytes as their sum). */
+			fprintf(mk->report, "%s=", name);
+			sd_bus_message_enter_container(m, 'v', contents);
+			sd_bus_message_enter_container(m, 'a', "(iayu)");
+			for (int i = 0; sd_bus_message_enter_container(m, 'r', "iayu") > 0; i++) {
+				unsigned sum = 0;
+
+				sd_bus_message_read(m, "i", &family);
+				sd_bus_message_read_array(m, 'y', &addr, &size);
+				sd_bus_message_read(m, "u", &prefix);
+				for (size_t j = 0; j < size; j++)
+					sum += ((const uint8_t *)addr)[j];
+				fprintf(mk->report, "%s%d/%zu:%u/%u", i ? "," : "", family, size,
+					sum, prefix);
+				sd_bus_message_exit_container(m);
+			}
+			sd_bus_message_exit_container(m);
 			sd_bus_message_exit_container(m);
 			fprintf(mk->report, "\n");
 		} else if (strlen(contents) == 1 && strchr("sbtu", contents[0])) {
@@ -471,6 +522,27 @@ static int mock_unit_start(struct mock *mk, struct mock_run *run, struct diag *d
 	return r;
 }
 
+/* The names of the properties in a report, in order, space-separated. */
+static const char *property_names(const char *report)
+{
+	static char names[4096];
+	const char *line = strstr(report, "unit=");
+	size_t n = 0;
+
+	names[0] = '\0';
+	line = line ? strchr(line, '\n') : NULL;
+	for (; line && line[1]; line = strchr(line + 1, '\n')) {
+		const char *name = line + 1;
+		int len = (int)strcspn(name, "=:\n");
+
+		if (strncmp(name, "call ", 5) == 0)
+			break;
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%.*s", n ? " " : "", len,
+				      name);
+	}
+	return names;
+}
+
 TEST(start_sends_properties_and_waits_for_our_job)
 {
 	struct mock mk = { .job_result = "done" };
@@ -487,7 +559,7 @@ TEST(start_sends_properties_and_waits_for_our_job)
 	ASSERT_CONTAINS(run.report, "\nAddRef=yes\n");
 	ASSERT_CONTAINS(run.report, "\nRestart=on-abnormal\n");
 	ASSERT_CONTAINS(run.report, "\nFileDescriptorStoreMax=64\n");
-	ASSERT_CONTAINS(run.report, "\nDeviceAllow:a(ss)\n");
+	ASSERT_CONTAINS(run.report, "\nDeviceAllow=/dev/uinput:rw,char-input:rw\n");
 	ASSERT_CONTAINS(run.report, "\nDevicePolicy=closed\n");
 	/* The sandbox: each line one property, so a weakened one shows. */
 	ASSERT_CONTAINS(run.report, "\nRestrictAddressFamilies=yes:AF_UNIX\n");
@@ -517,7 +589,8 @@ TEST(start_sends_properties_and_waits_for_our_job)
 	/* An allow list first, then what it takes out of it: systemd applies them in order. */
 	ASSERT_CONTAINS(run.report, "\nSystemCallFilter=yes:@system-service\n"
 				    "SystemCallFilter=no:@privileged,@resources\n");
-	ASSERT_CONTAINS(run.report, "\nIPAddressDeny:a(iayu)\n");
+	/* Every IPv4 and every IPv6 address: AF_INET 0.0.0.0/0, AF_INET6 ::/0. */
+	ASSERT_CONTAINS(run.report, "\nIPAddressDeny=2/4:0/0,10/16:0/0\n");
 	ASSERT_CONTAINS(run.report, "\nDescription=vfio-kvm input devices of VM vm1\n");
 	ASSERT_CONTAINS(run.report,
 			"\nExecStart=" HELPER " [ " HELPER " --vm vm1 --device "
@@ -528,6 +601,17 @@ TEST(start_sends_properties_and_waits_for_our_job)
 			"release=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_ESC ] 0\n");
 	/* Never StandardOutput= etc.: systemd's defaults send them to the journal. */
 	ASSERT_FALSE(strstr(run.report, "Standard"));
+	/* Exactly these properties, in this order: none added, none lost. */
+	ASSERT_STREQ(property_names(run.report),
+		     "Description TimeoutStartUSec TimeoutStopUSec Type NotifyAccess CollectMode "
+		     "AddRef Restart FileDescriptorStoreMax DevicePolicy DeviceAllow "
+		     "NoNewPrivileges ProtectSystem ReadWritePaths StateDirectory ProtectHome "
+		     "PrivateTmp PrivateNetwork RestrictAddressFamilies ProtectKernelTunables "
+		     "ProtectKernelModules ProtectControlGroups LockPersonality "
+		     "MemoryDenyWriteExecute RestrictSUIDSGID CapabilityBoundingSet "
+		     "ProtectKernelLogs ProtectClock ProtectHostname ProtectProc ProcSubset "
+		     "PrivateMounts RestrictNamespaces RestrictRealtime SystemCallArchitectures "
+		     "SystemCallFilter SystemCallFilter IPAddressDeny ExecStart");
 }
 
 TEST(start_failure_says_result_and_journal)

@@ -30,3 +30,11 @@ test_cli_focus_CPPFLAGS = $(AM_CPPFLAGS) -DBUILDDIR=\"$(abs_top_builddir)\"
 test_cli_focus_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
 test_cli_focus_LDADD = $(VKCOMMON_LIBS)
 EXTRA_test_cli_focus_DEPENDENCIES = vfio-kvm$(EXEEXT)
+
+# The helper's command line, written for the unit and parsed by the helper
+# (common/helper-argv.c).
+check_PROGRAMS += test-helper-argv
+TESTS += test-helper-argv
+test_helper_argv_SOURCES = tests/unit/test-helper-argv.c tests/test.h
+test_helper_argv_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
+test_helper_argv_LDADD = $(VKCOMMON_LIBS)

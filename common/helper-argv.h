@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The helper's command line: one contract, written by the hook and the CLI
+ * (unit.c puts it in the unit's ExecStart) and parsed by the helper, so the
+ * two ends cannot drift apart. The helper never reads XML or the config:
+ * everything it needs is here.
+ *
+ *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]...
+ *                   [--focus] [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host]
+ *                   [--no-bus] [--cache-dir DIR] [--help]
+ *
+ * ACTION is cycle, host, release or direct; an empty KEYS disables the
+ * hotkey (release may not be empty); a hotkey not given keeps its default
+ * (CONFIG_DEFAULT_*; direct: none). toggle= is QEMU's grab toggle of an
+ * evdev/input-linux source.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bounds.h"
+#include "diag.h"
+#include "hotkey.h"
+#include "keyset.h"
+
+/* One binding per enum hotkey_action: cycle, host, release, direct. */
+#define HELPER_HOTKEYS 4
+/* Longest --run-dir/--cache-dir: room is left for "/ring/<vm>" and the like. */
+#define HELPER_DIR_MAX (VK_PATH_MAX / 2)
+/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories. */
+#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2)
+
+struct helper_device {
+	char phys[VK_PATH_MAX];   /* the physical device, /dev/input/by-id/<dev> */
+	char clone[VK_PATH_MAX];  /* the symlink to make for its clone, …/<vm>-<dev> */
+	struct keyset toggle;     /* QEMU's grab toggle on the clone; n == 0: none */
+};
+
+struct helper_args {
+	char vm[VM_NAME_MAX + 1];
+	struct helper_device devices[DOMAIN_SOURCES_MAX];
+	size_t n_devices;
+	/* Indexed by enum hotkey_action, .action set to match; keys.n == 0: disabled. */
+	struct hotkey_binding hotkeys[HELPER_HOTKEYS];
+	bool focus;         /* ask for focus on joining the ring */
+	bool include_host;  /* the host is a stop of the cycle */
+	bool bus;           /* connect to the D-Bus system bus */
+	char run_dir[HELPER_DIR_MAX + 1];
+	char cache_dir[HELPER_DIR_MAX + 1];
+};
+
+/*
+ * Fills *ret with what the helper assumes when an option is not given: no
+ * VM, no devices, the built-in hotkeys (CONFIG_DEFAULT_*, no direct one),
+ * no focus, the host in the cycle, the bus, RUN_DIR and CACHE_DIR.
+ */
+void helper_args_init(struct helper_args *ret);
+
+/*
+ * Writes the command line for args (NULL-terminated, argv[0] = helper), in
+ * this order: --vm, every --device, --focus, --no-host, the hotkeys (cycle,
+ * host, release always, an empty one as "ACTION=", which disables it;
+ * direct when set), then --no-bus, --run-dir and --cache-dir. Flags and
+ * directories are left out when they are the helper's default.
+ * args is otherwise not validated: helper_args_parse() is the check.
+ * On success *ret_argv is a new vector to free with helper_argv_free().
+ * Returns 0, -ENOMEM, -E2BIG (more than DOMAIN_SOURCES_MAX devices), or
+ * -EINVAL with diag (an empty release hotkey, a key set without kernel
+ * names).
+ */
+int helper_args_write(const char *helper, const struct helper_args *args, char ***ret_argv,
+		      struct diag *diag);
+
+/*
+ * Parses the helper's argv (argv[0] is the program) into *ret, refusing
+ * what the helper cannot trust: a bad VM name, --vm twice, a device path
+ * that is not absolute, holds "..", a control character, or whose last
+ * component is not a device name (for a clone: after "<vm>-"), a path used
+ * twice (as physical or clone), more than DOMAIN_SOURCES_MAX devices, an
+ * unknown --device option or --hotkey action, a bad key set, an empty
+ * release hotkey, two hotkeys with the same keys, a bad directory, unknown
+ * options and stray arguments. Uses getopt_long() (resets optind; may
+ * permute argv). Returns 0, 1 for --help (the caller prints
+ * helper_args_help()), or a negative errno with diag ("--vm is required");
+ * *ret is untouched unless 0 is returned.
+ */
+int helper_args_parse(int argc, char *argv[], struct helper_args *ret, struct diag *diag);
+
+/* Prints the helper's --help text to out, naming it program. */
+void helper_args_help(FILE *out, const char *program);
+
+/* Frees a vector from helper_args_write(); accepts NULL; returns NULL. */
+char **helper_argv_free(char **argv);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, helper_argv_free)
