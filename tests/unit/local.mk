@@ -6,3 +6,11 @@ include tests/unit/ring.mk
 include tests/unit/unit.mk
 
 EXTRA_DIST += tests/unit/test-uinput-rig.h
+
+# The built programs against the libsystemd version configure asks for.
+TESTS += tests/unit/test-libsystemd-version
+EXTRA_DIST += tests/unit/test-libsystemd-version
+
+# make install/uninstall DESTDIR=… with the hook's rules (hook/local.mk).
+TESTS += tests/unit/test-install-hook
+EXTRA_DIST += tests/unit/test-install-hook

@@ -55,6 +55,7 @@ EXTRA_DIST += \
 	tests/vm/run \
 	tests/vm/packages \
 	tests/vm/guest/run-guest-tests \
+	tests/vm/guest/check-apparmor \
 	tests/vm/guest/vfio-kvm-guest-tests.service \
 	tests/vm/guest/test-vm-smoke \
 	tests/vm/guest/test-vm-libvirt
