@@ -9,6 +9,7 @@ libvkcommon_a_SOURCES = \
 	common/keyset.c common/keyset.h \
 	common/settings.c common/settings.h \
 	common/domain-xml.c common/domain-xml.h \
+	common/domain-read.c common/domain-read.h \
 	common/hotkey.c common/hotkey.h \
 	common/ring.c common/ring.h \
 	common/focus-file.c common/focus-file.h \

@@ -270,8 +270,6 @@ TEST(metadata_hotkey_errors)
 		{"<vfiokvm:key value=''/>", "not one key name", -EINVAL},
 		{"<vfiokvm:key value='KEY_A+KEY_B'/>", "not one key name", -EINVAL},
 		{"<vfiokvm:key value='KEY_A'/><vfiokvm:key value='KEY_A'/>", "twice", -EINVAL},
-		{"<vfiokvm:button value='KEY_A'/>", "unexpected element <button>", -EINVAL},
-		{"<key value='KEY_A'/>", "unexpected element <key>", -EINVAL},
 		{"<vfiokvm:key value='KEY_A'/><vfiokvm:key value='KEY_B'/><vfiokvm:key value='KEY_C'/>"
 	     "<vfiokvm:key value='KEY_D'/><vfiokvm:key value='KEY_E'/><vfiokvm:key value='KEY_F'/>"
 	     "<vfiokvm:key value='KEY_G'/><vfiokvm:key value='KEY_H'/><vfiokvm:key value='KEY_I'/>",
@@ -613,18 +611,32 @@ TEST(root_and_name)
 	ASSERT_STREQ(dom.name, "vm1");
 }
 
+/* A document of exactly len bytes: short comments (libxml2 refuses one over 10 MB). */
+static void fill_document(char *xml, size_t len)
+{
+	static const char head[] = "<domain><name>vm1</name>", tail[] = "</domain>";
+	static const char comment[] = "<!-- 64 bytes of nothing at all, to make the document larger -->";
+	size_t n = strlen(head);
+
+	_Static_assert(sizeof(comment) - 1 == 64, "one comment is 64 bytes");
+	memcpy(xml, head, n);
+	while (n + 64 + strlen(tail) <= len) {
+		memcpy(xml + n, comment, 64);
+		n += 64;
+	}
+	memset(xml + n, ' ', len - strlen(tail) - n);
+	memcpy(xml + len - strlen(tail), tail, strlen(tail));
+}
+
 TEST(size_limit)
 {
 	_cleanup_(freep) char *xml = malloc(DOMAIN_XML_MAX + 2);
-	static const char head[] = "<domain><name>vm1</name><!--", tail[] = "--></domain>";
 
 	ASSERT_TRUE(xml);
-	memset(xml, 'x', DOMAIN_XML_MAX + 1);
-	memcpy(xml, head, strlen(head));
-	memcpy(xml + DOMAIN_XML_MAX - strlen(tail), tail, strlen(tail));
+	fill_document(xml, DOMAIN_XML_MAX);
 	ASSERT_EQ(domain_xml_parse(xml, DOMAIN_XML_MAX, &dom, &diag), 0);
 	ASSERT_STREQ(dom.name, "vm1");
-	memcpy(xml + DOMAIN_XML_MAX + 1 - strlen(tail), tail, strlen(tail));
+	fill_document(xml, DOMAIN_XML_MAX + 1);
 	ASSERT_EQ(domain_xml_parse(xml, DOMAIN_XML_MAX + 1, &dom, &diag), -EFBIG);
 	ASSERT_CONTAINS(diag.msg, "domain XML");
 }
