@@ -30,13 +30,13 @@
 
 struct domain_scan {
 	bool found;
-	size_t matched;                 /* needle bytes matched so far */
-	size_t ref_len;                 /* bytes after '&' of a pending reference */
+	size_t matched; /* needle bytes matched so far */
+	size_t ref_len; /* bytes after '&' of a pending reference */
 	bool in_ref;
 	char ref[SCAN_REF_MAX];
 	size_t needle_len;
 	const char *needle;
-	size_t fail[];                  /* KMP: longest proper border of needle[0..i] */
+	size_t fail[]; /* KMP: longest proper border of needle[0..i] */
 };
 
 int domain_scan_new(const char *vm, struct domain_scan **ret)
@@ -51,7 +51,7 @@ int domain_scan_new(const char *vm, struct domain_scan **ret)
 	scan = malloc(sizeof(*scan) + len * sizeof(size_t) + len);
 	if (!scan)
 		return -ENOMEM;
-	*scan = (struct domain_scan){ .needle_len = len };
+	*scan = (struct domain_scan){.needle_len = len};
 	needle = (char *)(scan->fail + len);
 	memcpy(needle, prefix, sizeof(prefix) - 1);
 	memcpy(needle + sizeof(prefix) - 1, vm, vm_len);
@@ -137,8 +137,7 @@ static void scan_ref_end(struct domain_scan *scan)
 	static const struct {
 		const char *name;
 		char c;
-	} named[] = { { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "apos", '\'' },
-		      { "quot", '"' } };
+	} named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"apos", '\''}, {"quot", '"'}};
 	size_t len = scan->ref_len;
 	char utf8[4];
 	long cp;
@@ -240,7 +239,7 @@ struct xml_buf {
 static void xml_buf_drop(struct xml_buf *b)
 {
 	free(b->data);
-	*b = (struct xml_buf){ .dropped = true, .too_big = b->too_big };
+	*b = (struct xml_buf){.dropped = true, .too_big = b->too_big};
 }
 
 /*
@@ -301,7 +300,7 @@ static int xml_buf_read(int fd, struct xml_buf *b, struct domain_scan *scan)
 
 /* Parses b and checks the name; who starts every message. */
 static int domain_parse_named(const struct xml_buf *b, const char *what, const char *who,
-			      const char *vm, struct domain *ret, struct diag *diag)
+                              const char *vm, struct domain *ret, struct diag *diag)
 {
 	struct diag parse_diag = {};
 	struct domain domain;
@@ -321,7 +320,7 @@ static int domain_parse_named(const struct xml_buf *b, const char *what, const c
 		/* Not validated when the domain has no sources of ours: print it tamed. */
 		name_tame(domain.name, shown);
 		return diag_set(diag, -EINVAL, "%s: the domain XML from %s is for '%s%s'", who,
-				what, shown, domain.name_cut ? "..." : "");
+		                what, shown, domain.name_cut ? "..." : "");
 	}
 	*ret = domain;
 	return 0;
@@ -337,7 +336,7 @@ static int read_error(int r, const char *who, const char *what, struct diag *dia
 static int too_big(const char *who, const char *what, struct diag *diag)
 {
 	return diag_set(diag, -EFBIG, "%s: the domain XML from %s is larger than %d bytes", who,
-			what, DOMAIN_XML_MAX);
+	                what, DOMAIN_XML_MAX);
 }
 
 int domain_read(int fd, const char *what, const char *vm, struct domain *ret, struct diag *diag)
@@ -363,7 +362,7 @@ int domain_read(int fd, const char *what, const char *vm, struct domain *ret, st
 }
 
 int domain_read_if_ours(int fd, const char *what, const char *vm, struct domain *ret,
-			struct diag *diag)
+                        struct diag *diag)
 {
 	_cleanup_(domain_scan_freep) struct domain_scan *scan = NULL;
 	_cleanup_(freep) char *data = NULL;
@@ -386,7 +385,7 @@ int domain_read_if_ours(int fd, const char *what, const char *vm, struct domain 
 	r = vm_name_check(vm, &name_diag);
 	if (r < 0)
 		return diag_set(diag, r, "%s; vfio-kvm cannot clone devices for this VM",
-				name_diag.msg);
+		                name_diag.msg);
 	if (b.too_big)
 		return too_big(who, what, diag);
 	if (b.dropped)

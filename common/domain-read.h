@@ -75,4 +75,4 @@ int domain_read(int fd, const char *what, const char *vm, struct domain *ret, st
  * errno with diag, whose line starts with vm made printable.
  */
 int domain_read_if_ours(int fd, const char *what, const char *vm, struct domain *ret,
-			struct diag *diag);
+                        struct diag *diag);

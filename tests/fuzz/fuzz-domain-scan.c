@@ -25,7 +25,7 @@ static bool ref_char(char c)
 /* Appends the UTF-8 of reference body ref[0..len) to out, or returns false. */
 static bool ref_decode(const char *ref, size_t len, char *out, size_t *n)
 {
-	static const char *const names[] = { "amp", "lt", "gt", "apos", "quot" };
+	static const char *const names[] = {"amp", "lt", "gt", "apos", "quot"};
 	static const char chars[] = "&<>'\"";
 	unsigned long cp = 0;
 	size_t i;
