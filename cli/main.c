@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "domain-read.h"
 #include "names.h"
 
 
@@ -81,11 +82,11 @@ int cli_read_domain(const char *path, const char *vm, struct domain *ret, struct
 	const char *who = vm ? vm : path;
 
 	if (strcmp(path, "-") == 0)
-		return unit_domain_read(STDIN_FILENO, "stdin", vm, ret, diag);
+		return domain_read(STDIN_FILENO, "stdin", vm, ret, diag);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return diag_set(diag, -errno, "%s: '%s': %s", who, path, strerror(errno));
-	return unit_domain_read(fd, path, vm, ret, diag);
+	return domain_read(fd, path, vm, ret, diag);
 }
 
 static int cli_bus(sd_bus **ret, struct diag *diag)

@@ -16,8 +16,9 @@
 #define RING_VMS_MAX 64
 /* Keys in one hotkey. */
 #define KEYSET_MAX 8
-/* Largest domain XML the hook reads from stdin. */
-#define DOMAIN_XML_MAX (1024 * 1024)
+/* Largest domain XML of ours that is parsed (one that is not ours is never held:
+ * see common/domain-read.h). */
+#define DOMAIN_XML_MAX (16 * 1024 * 1024)
 /* Longest absolute path we build (by-id dir + NAME_MAX, with room to spare). */
 #define VK_PATH_MAX 512
 

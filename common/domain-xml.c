@@ -18,7 +18,14 @@
  *    A repeated evdev= or grab-toggle= key is refused as ambiguous.
  *  - Documents that are not namespace-well-formed are refused: an undeclared
  *    'qemu:' prefix would otherwise hide arguments from us.
- *  - Hotkey metadata is checked even when the VM has no sources of ours.
+ *  - Hotkey metadata is checked even when the VM has no sources of ours (the
+ *    hook never parses a domain that is not ours: see domain-read.h).
+ *  - In <metadata>, everything of our namespace is checked, at any depth:
+ *    <vfiokvm:settings> (once) or a bare <vfiokvm:hotkey> at the top, only
+ *    <vfiokvm:hotkey> in settings, only <vfiokvm:key value=…> in a hotkey, and
+ *    no attribute but value. Anything else of ours is a user's typo or a
+ *    setting of a newer version: an error with its line, never ignored.
+ *    Other namespaces' metadata is not ours and is only searched for ours.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -469,6 +476,48 @@ static int commandline_parse(struct parse *p, xmlNodePtr commandline)
 	return 0;
 }
 
+/* "<prefix:name>" as written (the prefix the document chose), made printable. */
+static void element_quote(char *buf, size_t size, const xmlNode *node)
+{
+	char name[QUOTE_MAX + 1], prefix[QUOTE_MAX + 1] = "";
+
+	quote(name, sizeof(name), (const char *)node->name);
+	if (node->ns && node->ns->prefix)
+		quote(prefix, sizeof(prefix), (const char *)node->ns->prefix);
+	snprintf(buf, size, "<%s%s%s>", prefix, prefix[0] ? ":" : "", name);
+}
+
+static int unknown_element(struct parse *p, const xmlNode *node, const char *where)
+{
+	char element[2 * QUOTE_MAX + 4];
+
+	element_quote(element, sizeof(element), node);
+	return diag_set(p->diag, -EINVAL, "%s: domain XML line %ld: unknown element %s in %s",
+			p->vm_quoted, (long)xmlGetLineNo(node), element, where);
+}
+
+static int unknown_attribute(struct parse *p, const xmlNode *node, const xmlAttr *attr)
+{
+	char element[2 * QUOTE_MAX + 4], name[QUOTE_MAX + 1], prefix[QUOTE_MAX + 1] = "";
+
+	element_quote(element, sizeof(element), node);
+	quote(name, sizeof(name), (const char *)attr->name);
+	if (attr->ns && attr->ns->prefix)
+		quote(prefix, sizeof(prefix), (const char *)attr->ns->prefix);
+	return diag_set(p->diag, -EINVAL, "%s: domain XML line %ld: unknown attribute '%s%s%s' on %s",
+			p->vm_quoted, (long)xmlGetLineNo(node), prefix, prefix[0] ? ":" : "", name,
+			element);
+}
+
+/* Refuses every attribute of node but the one named allowed (NULL: none). */
+static int attributes_check(struct parse *p, const xmlNode *node, const char *allowed)
+{
+	for (const xmlAttr *attr = node->properties; attr; attr = attr->next)
+		if (!allowed || attr->ns || !xmlStrEqual(attr->name, BAD_CAST allowed))
+			return unknown_attribute(p, node, attr);
+	return 0;
+}
+
 /* <vfiokvm:hotkey><vfiokvm:key value='KEY_…'/>…</vfiokvm:hotkey> */
 static int hotkey_parse(struct parse *p, xmlNodePtr hotkey)
 {
@@ -480,18 +529,20 @@ static int hotkey_parse(struct parse *p, xmlNodePtr hotkey)
 	if (p->dom.hotkey.n > 0)
 		return diag_set(p->diag, -EINVAL, "%s: metadata: more than one <hotkey>",
 				p->vm_quoted);
+	r = attributes_check(p, hotkey, NULL);
+	if (r < 0)
+		return r;
 	for (xmlNodePtr key = hotkey->children; key; key = key->next) {
 		_cleanup_xmlfree_ xmlChar *value = NULL;
 		size_t len;
 
 		if (key->type != XML_ELEMENT_NODE)
 			continue;
-		if (!node_is(key, VFIOKVM_XML_NS, "key")) {
-			quote(quoted, sizeof(quoted), (const char *)key->name);
-			return diag_set(p->diag, -EINVAL,
-					"%s: metadata hotkey: unexpected element <%s>, want <key>",
-					p->vm_quoted, quoted);
-		}
+		if (!node_is(key, VFIOKVM_XML_NS, "key"))
+			return unknown_element(p, key, "<vfiokvm:hotkey>, want <vfiokvm:key>");
+		r = attributes_check(p, key, "value");
+		if (r < 0)
+			return r;
 		if (++n_keys > KEYSET_MAX)
 			return diag_set(p->diag, -E2BIG, "%s: metadata hotkey: more than %d keys",
 					p->vm_quoted, KEYSET_MAX);
@@ -518,14 +569,87 @@ static int hotkey_parse(struct parse *p, xmlNodePtr hotkey)
 	return 0;
 }
 
+/* <vfiokvm:settings>: one per domain, holding at most one <vfiokvm:hotkey>. */
+static int settings_parse(struct parse *p, xmlNodePtr settings)
+{
+	int r = attributes_check(p, settings, NULL);
+
+	if (r < 0)
+		return r;
+	for (xmlNodePtr child = settings->children; child; child = child->next) {
+		if (child->type != XML_ELEMENT_NODE)
+			continue;
+		if (!node_is(child, VFIOKVM_XML_NS, "hotkey"))
+			return unknown_element(p, child, "vfio-kvm settings");
+		r = hotkey_parse(p, child);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool in_our_ns(const xmlNs *ns)
+{
+	return ns && xmlStrEqual(ns->href, BAD_CAST VFIOKVM_XML_NS);
+}
+
+/*
+ * Another namespace's metadata: none of ours may hide in it (a <vfiokvm:hotkey>
+ * there would otherwise be silently ignored). Walks without recursion.
+ */
+static int foreign_metadata_check(struct parse *p, xmlNodePtr top)
+{
+	char where[2 * QUOTE_MAX + 4];
+	xmlNodePtr node = top;
+
+	while (node) {
+		if (node->type == XML_ELEMENT_NODE) {
+			if (in_our_ns(node->ns)) {
+				element_quote(where, sizeof(where), top);
+				return unknown_element(p, node, where);
+			}
+			for (const xmlAttr *attr = node->properties; attr; attr = attr->next)
+				if (in_our_ns(attr->ns))
+					return unknown_attribute(p, node, attr);
+		}
+		if (node->type == XML_ELEMENT_NODE && node->children) {
+			node = node->children;
+			continue;
+		}
+		while (node && node != top && !node->next)
+			node = node->parent;
+		if (!node || node == top)
+			break;
+		node = node->next;
+	}
+	return 0;
+}
+
 static int metadata_parse(struct parse *p, xmlNodePtr metadata)
 {
+	bool have_settings = false;
+
 	for (xmlNodePtr child = metadata->children; child; child = child->next) {
 		int r;
 
-		if (!node_is(child, VFIOKVM_XML_NS, "hotkey"))
+		if (child->type != XML_ELEMENT_NODE)
 			continue;
-		r = hotkey_parse(p, child);
+		if (!in_our_ns(child->ns)) {
+			r = foreign_metadata_check(p, child);
+		} else if (node_is(child, VFIOKVM_XML_NS, "settings")) {
+			if (have_settings)
+				return diag_set(p->diag, -EINVAL,
+						"%s: domain XML line %ld: a second "
+						"<vfiokvm:settings>; put all settings in one",
+						p->vm_quoted, (long)xmlGetLineNo(child));
+			have_settings = true;
+			r = settings_parse(p, child);
+		} else if (node_is(child, VFIOKVM_XML_NS, "hotkey")) {
+			/* The bare form, from before <vfiokvm:settings>. */
+			r = hotkey_parse(p, child);
+		} else {
+			r = unknown_element(p, child, "vfio-kvm settings");
+		}
 		if (r < 0)
 			return r;
 	}
@@ -605,6 +729,7 @@ int domain_xml_parse(const char *xml, size_t len, struct domain *ret, struct dia
 
 	/* Checked once a source is ours; a longer name is shown truncated otherwise. */
 	snprintf(p->dom.name, sizeof(p->dom.name), "%s", p->vm);
+	p->dom.name_cut = p->vm_len > VM_NAME_MAX;
 	*ret = p->dom;
 	return 0;
 }

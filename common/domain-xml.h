@@ -9,9 +9,13 @@
  *   <qemu:commandline><qemu:arg value='-object'/>
  *     <qemu:arg value='input-linux,id=…,evdev=…[,grab-toggle=…]'/></qemu:commandline>
  *
- * plus a direct hotkey in <metadata>:
- *   <vfiokvm:hotkey xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>
- *     <vfiokvm:key value='KEY_LEFTCTRL'/>…</vfiokvm:hotkey>
+ plus per-VM settings in <metadata>, in one top element of our namespace
+ * (libvirt's rule, and the original vfio-kvm's documented form):
+ *   <vfiokvm:settings xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>
+ *     <vfiokvm:hotkey><vfiokvm:key value='KEY_LEFTCTRL'/>…</vfiokvm:hotkey>
+ *   </vfiokvm:settings>
+ * A bare <vfiokvm:hotkey> directly under <metadata> is accepted too. Anything
+ * else of our namespace in <metadata> is an error naming it and its line.
  *
  * The parser never touches the network, never loads or expands a DTD or
  * entity, and refuses documents over DOMAIN_XML_MAX.
@@ -43,6 +47,7 @@ struct domain_source {
 
 struct domain {
 	char name[VM_NAME_MAX + 1];
+	bool name_cut;  /* <name> was longer than VM_NAME_MAX (only with no sources) */
 	size_t n_sources;
 	struct domain_source sources[DOMAIN_SOURCES_MAX];
 	struct keyset hotkey;  /* direct hotkey from metadata; n == 0 if none */
@@ -59,7 +64,9 @@ struct domain {
  * a source path under /dev/input/ that is not canonical ("//", "/./",
  * "/../"), a <dev> that device_name_check() refuses, the same <dev> twice,
  * more than DOMAIN_SOURCES_MAX sources, an unknown grabToggle, bad hotkey
- * metadata.
+ * metadata, an unknown element or attribute of our namespace in <metadata>
+ * ("vm1: domain XML line 42: unknown element <vfiokvm:foo> in vfio-kvm
+ * settings"), a second <vfiokvm:settings>.
  */
 int domain_xml_parse(const char *xml, size_t len, struct domain *ret, struct diag *diag);
 

@@ -10,6 +10,7 @@ libvkcommon_a_SOURCES = \
 	common/keyset.c common/keyset.h \
 	common/settings.c common/settings.h \
 	common/domain-xml.c common/domain-xml.h \
+	common/domain-read.c common/domain-read.h \
 	common/hotkey.c common/hotkey.h \
 	common/small-file.c common/small-file.h \
 	common/ring.c common/ring.h \

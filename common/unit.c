@@ -18,7 +18,6 @@
 
 #include "devcache.h"
 #include "helper-argv.h"
-#include "quote.h"
 #include "ring.h"
 #include "unit.h"
 
@@ -129,68 +128,6 @@ int unit_helper_argv(const char *helper, const struct domain *domain, const stru
 	if (r < 0)
 		return r;
 	return helper_args_write(helper, args, ret_argv, diag);
-}
-
-/* Copies at most VM_NAME_MAX bytes of a name that was not validated, each
- * byte that is not printable ASCII as '?', so a message stays one clean line. */
-static void name_tame(const char *name, char out[static VM_NAME_MAX + 1])
-{
-	quote_printable(out, VM_NAME_MAX + 1, name);
-}
-
-int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
-		     struct diag *diag)
-{
-	_cleanup_(freep) char *xml = malloc(DOMAIN_XML_MAX + 1);
-	struct diag parse_diag = {};
-	struct domain domain;
-	size_t len = 0;
-	char who_tamed[VM_NAME_MAX + 1];
-	const char *who = what;
-	int r;
-
-	/* vm comes from argv (libvirt's or a user's): hostile until it matches the XML. */
-	if (vm) {
-		name_tame(vm, who_tamed);
-		who = who_tamed;
-	}
-
-	if (!xml)
-		return diag_set(diag, -ENOMEM, "%s: out of memory", who);
-	/* One byte more than allowed tells "exactly the limit" from "too much". */
-	while (len < DOMAIN_XML_MAX + 1) {
-		ssize_t n = read(fd, xml + len, DOMAIN_XML_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return diag_set(diag, -errno, "%s: reading the domain XML from %s: %s", who,
-					what, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > DOMAIN_XML_MAX)
-		return diag_set(diag, -EFBIG, "%s: the domain XML from %s is larger than %d bytes",
-				who, what, DOMAIN_XML_MAX);
-
-	r = domain_xml_parse(xml, len, &domain, &parse_diag);
-	if (r < 0) {
-		size_t n = strlen(who);
-		/* The parser names the VM when it got that far; say it in any case. */
-		if (strncmp(parse_diag.msg, who, n) == 0 && parse_diag.msg[n] == ':')
-			return diag_set(diag, r, "%s", parse_diag.msg);
-		return diag_set(diag, r, "%s: %s", who, parse_diag.msg);
-	}
-	if (vm && strcmp(domain.name, vm) != 0) {
-		char shown[VM_NAME_MAX + 1];
-
-		/* Not validated when the domain has no sources of ours: print it tamed. */
-		name_tame(domain.name, shown);
-		return diag_set(diag, -EINVAL, "%s: the domain XML from %s is for '%s'", who, what,
-				shown);
-	}
-	*ret = domain;
-	return 0;
 }
 
 int unit_check_name(const char *vm, struct diag *diag)

@@ -69,16 +69,6 @@ char **unit_strv_free(char **strv);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, unit_strv_free)
 
 /*
- * Reads a domain XML from fd (at most DOMAIN_XML_MAX bytes: more is -EFBIG),
- * parses it into *ret and, when vm is not NULL, checks that its <name> is vm.
- * what names the input in messages ("stdin", a file name). Every diag line
- * starts with the VM's name ("vm1: …") when vm is given. Does not close fd.
- * Returns 0 or a negative errno with diag; *ret is untouched on failure.
- */
-int unit_domain_read(int fd, const char *what, const char *vm, struct domain *ret,
-		     struct diag *diag);
-
-/*
  * Refuses the VM name "host" (RING_HOST): it names the host as a focus
  * target, so such a VM could never join the ring. Returns 0, or -EINVAL with
  * diag "host: a VM may not be named 'host': …".

@@ -10,11 +10,26 @@
  *                    exist; a failure is one line on stderr and exit 1, which
  *                    makes libvirt refuse to start the VM
  *   release end      stop the unit (also runs after a failed prepare, so
- *                    "no unit" is fine); stdin is not read
+ *                    "no unit" is fine); stdin is not read; a name that
+ *                    vm_name_check() refuses never had a unit: exit 0
  *   reconnect begin  libvirtd restarted: start the unit if it is not running;
  *                    always exit 0, since a failing reconnect hook makes
  *                    libvirt kill the running VM
  *   anything else    exit 0 at once, stdin unread (libvirt ignores EPIPE)
+ *
+ * libvirt runs the hook for every VM on the host, and most are not ours. The
+ * rule: at prepare and reconnect, a domain whose XML names no path starting
+ * with /dev/input/by-id/<argv name>- is not ours, and the hook exits 0 having
+ * started nothing (not even a bus connection), whatever else the XML holds:
+ * its size, a name longer than ours may be or with any bytes, any encoding,
+ * namespaces or elements. That is decided first, by a scan of stdin as it
+ * streams in (read to its end, in bounded memory, with XML references
+ * decoded, see common/domain-read.h), before any limit or parse applies. Only
+ * a domain that is ours can be refused, with a one-line reason: its argv name
+ * is not one vfio-kvm can use (too long, odd bytes), its XML is over
+ * DOMAIN_XML_MAX or not well-formed, its <name> is not the argv name, or a
+ * source or setting is wrong. A domain that names the path but no input with
+ * it (a comment, a <description>) has nothing to clone: exit 0.
  *
  * It never calls libvirt (libvirtd waits for us: deadlock) and never forks:
  * systemd starts the helper, so nothing we start holds libvirt's stdout or
@@ -26,6 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain-read.h"
 #include "names.h"
 #include "unit.h" /* also brings in common/settings.h */
 
@@ -52,19 +68,26 @@ static int hook_bus(sd_bus **ret, struct diag *diag)
 	return 0;
 }
 
-/* Reads the XML, then the config; 0 with domain->n_sources == 0: not ours. */
+/*
+ * Reads the XML, then the config. Returns 1 when the VM is ours and has
+ * sources to clone, 0 when there is nothing to do (not ours), or a negative
+ * errno with diag.
+ */
 static int hook_load(struct domain *domain, struct config *config, struct diag *diag)
 {
 	struct diag config_diag = {};
 	int r;
 
-	r = unit_domain_read(STDIN_FILENO, "stdin", arg_vm, domain, diag);
-	if (r < 0 || domain->n_sources == 0)
+	r = domain_read_if_ours(STDIN_FILENO, "stdin", arg_vm, domain, diag);
+	if (r <= 0)
 		return r;
+	/* Named somewhere (a comment, a <description>), but by no input. */
+	if (domain->n_sources == 0)
+		return 0;
 	r = config_load(CONFIG_PATH, true, config, &config_diag);
 	if (r < 0)
 		return diag_set(diag, r, "%s: %s", arg_vm, config_diag.msg);
-	return 0;
+	return 1;
 }
 
 static int hook_prepare(void)
@@ -76,10 +99,8 @@ static int hook_prepare(void)
 	int r;
 
 	r = hook_load(&domain, &config, &diag);
-	if (r < 0)
-		return hook_fail(&diag);
-	if (domain.n_sources == 0)
-		return 0;
+	if (r <= 0)
+		return r < 0 ? hook_fail(&diag) : 0;
 	/* Before the bus: a missing device is the most common mistake. */
 	r = unit_check_sources(&domain, &diag);
 	if (r >= 0)
@@ -127,10 +148,8 @@ static int hook_reconnect(void)
 	int r;
 
 	r = hook_load(&domain, &config, &diag);
-	if (r < 0)
-		return hook_fail(&diag);
-	if (domain.n_sources == 0)
-		return 0;
+	if (r <= 0)
+		return r < 0 ? hook_fail(&diag) : 0;
 	r = hook_bus(&bus, &diag);
 	if (r >= 0)
 		r = unit_is_active(bus, arg_vm, &diag);

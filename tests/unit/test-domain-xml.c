@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libxml/xmlerror.h>
 
+#include "domain-read.h"
 #include "domain-xml.h"
 #include "test.h"
 
@@ -94,6 +96,23 @@ static char *read_data(const char *name, size_t *ret_len)
 		buf[n] = '\0';
 	*ret_len = n;
 	return buf;
+}
+
+/* A document of exactly len bytes: short comments (libxml2 refuses one over 10 MB). */
+static void fill_document(char *xml, size_t len)
+{
+	static const char head[] = "<domain><name>vm1</name>", tail[] = "</domain>";
+	static const char comment[] = "<!-- 64 bytes of nothing at all, to make the document larger -->";
+	size_t n = strlen(head);
+
+	_Static_assert(sizeof(comment) - 1 == 64, "one comment is 64 bytes");
+	memcpy(xml, head, n);
+	while (n + 64 + strlen(tail) <= len) {
+		memcpy(xml + n, comment, 64);
+		n += 64;
+	}
+	memset(xml + n, ' ', len - strlen(tail) - n);
+	memcpy(xml + len - strlen(tail), tail, strlen(tail));
 }
 
 TEST(passthrough)
@@ -270,8 +289,6 @@ TEST(metadata_hotkey_errors)
 		{"<vfiokvm:key value=''/>", "not one key name", -EINVAL},
 		{"<vfiokvm:key value='KEY_A+KEY_B'/>", "not one key name", -EINVAL},
 		{"<vfiokvm:key value='KEY_A'/><vfiokvm:key value='KEY_A'/>", "twice", -EINVAL},
-		{"<vfiokvm:button value='KEY_A'/>", "unexpected element <button>", -EINVAL},
-		{"<key value='KEY_A'/>", "unexpected element <key>", -EINVAL},
 		{"<vfiokvm:key value='KEY_A'/><vfiokvm:key value='KEY_B'/><vfiokvm:key value='KEY_C'/>"
 	     "<vfiokvm:key value='KEY_D'/><vfiokvm:key value='KEY_E'/><vfiokvm:key value='KEY_F'/>"
 	     "<vfiokvm:key value='KEY_G'/><vfiokvm:key value='KEY_H'/><vfiokvm:key value='KEY_I'/>",
@@ -302,6 +319,284 @@ TEST(metadata_hotkey_errors)
 			     "<vfiokvm:key value='KEY_B'/></vfiokvm:hotkey></metadata>")),
 	    -EINVAL);
 	ASSERT_CONTAINS(diag.msg, "more than one <hotkey>");
+}
+
+/* The original vfio-kvm's form, as its documentation writes it. */
+static const char settings_verbatim[] =
+	"<metadata>\n"
+	"  <vfiokvm:settings xmlns:vfiokvm=\"https://kvm.vfio/xmlns/libvirt/domain/1.0\">\n"
+	"    <vfiokvm:hotkey>\n"
+	"      <vfiokvm:key value=\"KEY_LEFTCTRL\"/>\n"
+	"      <vfiokvm:key value=\"KEY_LEFTALT\"/>\n"
+	"      <vfiokvm:key value=\"KEY_KP1\"/>\n"
+	"    </vfiokvm:hotkey>\n"
+	"  </vfiokvm:settings>\n"
+	"</metadata>";
+
+TEST(metadata_settings)
+{
+	ASSERT_EQ(parse(doc("vm1", settings_verbatim)), 0);
+	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_LEFTCTRL+KEY_LEFTALT+KEY_KP1");
+	/* Any prefix, or the default namespace; other namespaces around it. */
+	ASSERT_EQ(parse(doc("vm1", "<metadata><libosinfo:libosinfo xmlns:libosinfo='http://"
+				   "libosinfo.org/xmlns/libvirt/domain/1.0'><libosinfo:os id='x'/>"
+				   "</libosinfo:libosinfo><vk:settings xmlns:vk='" VFIOKVM_XML_NS
+				   "'><vk:hotkey><vk:key value='KEY_F12'/></vk:hotkey></vk:settings>"
+				   "</metadata>")),
+		  0);
+	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_F12");
+	ASSERT_EQ(parse(doc("vm1", "<metadata><settings xmlns='" VFIOKVM_XML_NS "'><hotkey>"
+				   "<key value='KEY_F11'/></hotkey></settings></metadata>")),
+		  0);
+	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_F11");
+	/* Settings without a hotkey: none. */
+	ASSERT_EQ(parse(doc("vm1", "<metadata><vfiokvm:settings " VK_NS "/></metadata>")), 0);
+	ASSERT_EQ(dom.hotkey.n, 0);
+	ASSERT_EQ(parse(doc("vm1", "<metadata><vfiokvm:settings " VK_NS ">\n  <!-- none -->\n"
+				   "</vfiokvm:settings></metadata>")),
+		  0);
+	ASSERT_EQ(dom.hotkey.n, 0);
+	/* The bare hotkey beside settings without one. */
+	ASSERT_EQ(parse(doc("vm1", "<metadata><vfiokvm:settings " VK_NS "/><vfiokvm:hotkey " VK_NS
+				   "><vfiokvm:key value='KEY_F10'/></vfiokvm:hotkey></metadata>")),
+		  0);
+	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_F10");
+}
+
+/* Everything of our namespace that we do not know: an error naming it and its line. */
+TEST(metadata_settings_unknown)
+{
+	static const struct {
+		const char *metadata, *message;
+	} table[] = {
+		{ "<vfiokvm:settings " VK_NS ">\n<vfiokvm:foo/></vfiokvm:settings>",
+		  "vm1: domain XML line 2: unknown element <vfiokvm:foo> in vfio-kvm settings" },
+		{ "<vfiokvm:settings " VK_NS ">\n<vfiokvm:hotkey>\n<vfiokvm:key value='KEY_A'/>"
+		  "</vfiokvm:hotkey>\n<vfiokvm:cycle/></vfiokvm:settings>",
+		  "vm1: domain XML line 4: unknown element <vfiokvm:cycle> in vfio-kvm settings" },
+		{ "<vfiokvm:settings " VK_NS "><hotkey xmlns=''><key value='KEY_A'/></hotkey>"
+		  "</vfiokvm:settings>",
+		  "vm1: domain XML line 1: unknown element <hotkey> in vfio-kvm settings" },
+		{ "<vfiokvm:settings " VK_NS "><o:x xmlns:o='urn:o'/></vfiokvm:settings>",
+		  "vm1: domain XML line 1: unknown element <o:x> in vfio-kvm settings" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey>\n\n<vfiokvm:button value='KEY_A'/>"
+		  "</vfiokvm:hotkey></vfiokvm:settings>",
+		  "vm1: domain XML line 3: unknown element <vfiokvm:button> in <vfiokvm:hotkey>" },
+		{ "<vfiokvm:hotkey " VK_NS "><key value='KEY_A'/></vfiokvm:hotkey>",
+		  "vm1: domain XML line 1: unknown element <key> in <vfiokvm:hotkey>" },
+		{ "<vfiokvm:settings " VK_NS "/>\n<vfiokvm:settings " VK_NS "/>",
+		  "vm1: domain XML line 2: a second <vfiokvm:settings>" },
+		{ "<vfiokvm:settings " VK_NS " version='2'/>",
+		  "vm1: domain XML line 1: unknown attribute 'version' on <vfiokvm:settings>" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey when='always'><vfiokvm:key "
+		  "value='KEY_A'/></vfiokvm:hotkey></vfiokvm:settings>",
+		  "vm1: domain XML line 1: unknown attribute 'when' on <vfiokvm:hotkey>" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey>\n<vfiokvm:key value='KEY_A' "
+		  "code='30'/></vfiokvm:hotkey></vfiokvm:settings>",
+		  "vm1: domain XML line 2: unknown attribute 'code' on <vfiokvm:key>" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey><vfiokvm:key vfiokvm:value='KEY_A'/>"
+		  "</vfiokvm:hotkey></vfiokvm:settings>",
+		  "vm1: domain XML line 1: unknown attribute 'vfiokvm:value' on <vfiokvm:key>" },
+		{ "<vfiokvm:hotkeys " VK_NS "/>",
+		  "vm1: domain XML line 1: unknown element <vfiokvm:hotkeys> in vfio-kvm settings" },
+		{ "<o:data xmlns:o='urn:o'>\n<o:x><vfiokvm:hotkey " VK_NS "/></o:x></o:data>",
+		  "vm1: domain XML line 2: unknown element <vfiokvm:hotkey> in <o:data>" },
+		{ "<o:data xmlns:o='urn:o' " VK_NS "><o:x vfiokvm:hotkey='KEY_A'/></o:data>",
+		  "vm1: domain XML line 1: unknown attribute 'vfiokvm:hotkey' on <o:x>" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey><vfiokvm:key value='KEY_A'/>"
+		  "</vfiokvm:hotkey><vfiokvm:hotkey><vfiokvm:key value='KEY_B'/></vfiokvm:hotkey>"
+		  "</vfiokvm:settings>",
+		  "vm1: metadata: more than one <hotkey>" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey><vfiokvm:key value='KEY_A'/>"
+		  "</vfiokvm:hotkey></vfiokvm:settings><vfiokvm:hotkey " VK_NS "><vfiokvm:key "
+		  "value='KEY_B'/></vfiokvm:hotkey>",
+		  "vm1: metadata: more than one <hotkey>" },
+		{ "<vfiokvm:settings " VK_NS "><vfiokvm:hotkey><vfiokvm:key value='KEY_NOPE'/>"
+		  "</vfiokvm:hotkey></vfiokvm:settings>",
+		  "unknown key name 'KEY_NOPE'" },
+	};
+	char body[2048];
+
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		snprintf(body, sizeof(body), "<metadata>%s</metadata>", table[i].metadata);
+		if (parse(doc("vm1", body)) != -EINVAL || !strstr(diag.msg, table[i].message))
+			TEST_FAIL("case %zu: '%s', want '%s'", i, diag.msg, table[i].message);
+		ASSERT_EQ(dom.hotkey.n, 0);
+	}
+	/* What is not ours stays someone else's, attributes without a namespace too. */
+	ASSERT_EQ(parse(doc("vm1", "<metadata><o:data xmlns:o='urn:o' value='x' hotkey='y'>"
+				   "<o:settings><o:hotkey/></o:settings></o:data></metadata>")),
+		  0);
+	/* Our namespace outside <metadata> is not looked at. */
+	ASSERT_EQ(parse(doc("vm1", "<description>x</description><vfiokvm:foo " VK_NS "/>")), 0);
+}
+
+/* The documented example parses as it says. */
+TEST(example_win10)
+{
+	_cleanup_(freep) char *xml = NULL;
+	size_t len;
+
+	xml = read_data("../../../examples/win10.xml", &len);
+	ASSERT_TRUE(xml != NULL);
+	ASSERT_EQ(domain_xml_parse(xml, len, &dom, &diag), 0);
+	ASSERT_STREQ(dom.name, "win10");
+	ASSERT_EQ(dom.n_sources, 2);
+	ASSERT_STREQ(toggle_text(&dom.hotkey), "KEY_LEFTCTRL+KEY_LEFTALT+KEY_KP1");
+}
+
+/* ---- the "is it ours" scan (common/domain-read.c) ---- */
+
+/* The scan over every split of text into two chunks agrees with the whole. */
+static int scan_split(const char *text, const char *vm)
+{
+	size_t len = strlen(text);
+	int whole = domain_xml_names_ours(text, len, vm);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		_cleanup_(domain_scan_freep) struct domain_scan *scan = NULL;
+		bool found;
+
+		if (domain_scan_new(vm, &scan) < 0)
+			return -ENOMEM;
+		found = domain_scan_feed(scan, text, cut);
+		found = domain_scan_feed(scan, text + cut, len - cut) || found;
+		if (found != (whole == 1)) {
+			printf("# '%s' cut at %zu: %d, whole: %d\n", text, cut, found, whole);
+			return -EBADMSG;
+		}
+	}
+	return whole;
+}
+
+TEST(scan_finds_the_path)
+{
+	ASSERT_EQ(scan_split("<source evdev='/dev/input/by-id/vm1-kbd'/>", "vm1"), 1);
+	ASSERT_EQ(scan_split("<source evdev='/dev/input/by-id/vm1-kbd'/>", "vm"), 0);
+	ASSERT_EQ(scan_split("<source evdev='/dev/input/by-id/vm1-kbd'/>", "vm1-k"), 0);
+	ASSERT_EQ(scan_split("<source evdev='/dev/input/by-id/vm10-kbd'/>", "vm1"), 0);
+	ASSERT_EQ(scan_split("<source evdev='/dev/input/by-id/vm1'/>", "vm1"), 0);
+	ASSERT_EQ(scan_split("/dev/input/by-id//vm1-kbd /dev/input/by-id/./vm1-kbd", "vm1"), 0);
+	ASSERT_EQ(scan_split("/dev/input/event3 /dev/input/by-path/vm1-kbd", "vm1"), 0);
+	/* Anywhere: a comment, text, a qemu:arg. */
+	ASSERT_EQ(scan_split("<!--/dev/input/by-id/vm1-->", "vm1"), 1);
+	ASSERT_EQ(scan_split("<qemu:arg value='input-linux,id=k,evdev=/dev/input/by-id/vm1-k'/>",
+			     "vm1"),
+		  1);
+	/* A partial match restarts where the text allows it (KMP borders). */
+	ASSERT_EQ(scan_split("/dev/input/by-id/a/dev/input/by-id/a/dev/input/by-id/a-x",
+			     "a/dev/input/by-id/a"),
+		  1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/aa/dev/input/by-id/aaa-", "aa"), 0);
+	ASSERT_EQ(scan_split("/dev/input/by-id/aa/dev/input/by-id/aa-", "aa"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/ababab-", "abab"), 0);
+	ASSERT_EQ(scan_split("/dev/input/by-id/abab/dev/input/by-id/abab-", "abab"), 1);
+	/* Names with spaces, UTF-8, 200 bytes. */
+	ASSERT_EQ(scan_split("/dev/input/by-id/My VM-kbd", "My VM"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/Développement-kbd", "Développement"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/D&#xe9;veloppement-kbd", "Développement"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/D&#233;veloppement-kbd", "Développement"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/&#x958B;&#30330;-kbd", "開発"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/&#x1F600;-kbd", "\xf0\x9f\x98\x80"), 1);
+}
+
+/* libvirt escapes & < > ' " in attribute values; any reference is decoded. */
+TEST(scan_decodes_references)
+{
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&amp;b-kbd", "a&b"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&b-kbd", "a&b"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&amp;b-kbd", "a&amp;b"), 0);
+	ASSERT_EQ(scan_split("/dev/input/by-id/&lt;&gt;&apos;&quot;-kbd", "<>'\""), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/&#60;&#x3e;&#39;&#X22;-kbd", "<>'\""), 0);
+	ASSERT_EQ(scan_split("/dev/input/by-id/&#60;&#x3e;&#39;&#x22;-kbd", "<>'\""), 1);
+	ASSERT_EQ(scan_split("&#x2f;dev&#47;input/by-id/vm1&#45;kbd", "vm1"), 1);
+	/* Not references: their bytes as written. */
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&;-", "a&;"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&nbsp;-", "a&nbsp;"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&#xZZ;-", "a&#xZZ;"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&&amp;-", "a&&"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&b c-", "a&b c"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&#x110000;-", "a&#x110000;"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&#x0000000000041;-", "a&#x0000000000041;"), 1);
+	ASSERT_EQ(scan_split("/dev/input/by-id/a&amp", "a&amp"), 0);
+}
+
+/* Reading from a pipe: what the hook does with its stdin. */
+static int read_if_ours_from(const char *text, size_t len, const char *vm)
+{
+	int p[2], r;
+	pid_t pid;
+
+	memset(&dom, 0, sizeof(dom));
+	diag.msg[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		size_t n = 0;
+
+		close(p[0]);
+		while (n < len) {
+			ssize_t k = write(p[1], text + n, len - n);
+			if (k <= 0)
+				_exit(1);
+			n += (size_t)k;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	r = domain_read_if_ours(p[0], "stdin", vm, &dom, &diag);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+TEST(read_if_ours)
+{
+	static const char ours[] = "<domain><name>vm1</name><devices><input type='passthrough'>"
+				   "<source evdev='/dev/input/by-id/vm1-kbd'/></input></devices>"
+				   "</domain>";
+	_cleanup_(freep) char *big = malloc(DOMAIN_XML_MAX + 2);
+
+	ASSERT_EQ(read_if_ours_from(ours, strlen(ours), "vm1"), 1);
+	ASSERT_EQ(dom.n_sources, 1);
+	ASSERT_STREQ(dom.sources[0].device, "kbd");
+	ASSERT_EQ(read_if_ours_from(ours, strlen(ours), "vm2"), 0);
+	ASSERT_STREQ(diag.msg, "");
+	ASSERT_EQ(read_if_ours_from("", 0, "vm1"), 0);
+	ASSERT_EQ(read_if_ours_from("<<<&&&", 6, "vm1"), 0);
+	/* Named, but by no input: ours to read, nothing to clone. */
+	ASSERT_EQ(read_if_ours_from("<domain><name>vm1</name><description>/dev/input/by-id/vm1-"
+				    "x</description></domain>",
+				    strlen("<domain><name>vm1</name><description>/dev/input/by-id/"
+					   "vm1-x</description></domain>"),
+				    "vm1"),
+		  1);
+	ASSERT_EQ(dom.n_sources, 0);
+
+	/* Exactly the limit is read; one byte more of a domain of ours is refused. */
+	ASSERT_TRUE(big != NULL);
+	fill_document(big, DOMAIN_XML_MAX);
+	memcpy(big + DOMAIN_XML_MAX - 40, "<!--/dev/input/by-id/vm1-x-->", 29);
+	ASSERT_EQ(read_if_ours_from(big, DOMAIN_XML_MAX, "vm1"), 1);
+	fill_document(big, DOMAIN_XML_MAX + 1);
+	ASSERT_EQ(read_if_ours_from(big, DOMAIN_XML_MAX + 1, "vm1"), 0);
+	memcpy(big + DOMAIN_XML_MAX - 40, "<!--/dev/input/by-id/vm1-x-->", 29);
+	ASSERT_EQ(read_if_ours_from(big, DOMAIN_XML_MAX + 1, "vm1"), -EFBIG);
+	ASSERT_STREQ(diag.msg, "vm1: the domain XML from stdin is larger than 16777216 bytes");
+
+	/* A <name> longer than ours that starts like it is not ours. */
+	ASSERT_EQ(read_if_ours_from("<domain><name>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				    "aaaaaaaaaaaaaaaab</name><!--/dev/input/by-id/aaaaaaaaaaaaaa"
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x--></domain>",
+				    strlen("<domain><name>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					   "aaaaaaaaaaaaaaaaaaab</name><!--/dev/input/by-id/aaaaaa"
+					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					   "aaaa-x--></domain>"),
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+		  -EINVAL);
+	ASSERT_CONTAINS(diag.msg, "the domain XML from stdin is for 'aaaa");
+	ASSERT_CONTAINS(diag.msg, "aaaa...'");
 }
 
 TEST(full_domain_ours)
@@ -616,15 +911,12 @@ TEST(root_and_name)
 TEST(size_limit)
 {
 	_cleanup_(freep) char *xml = malloc(DOMAIN_XML_MAX + 2);
-	static const char head[] = "<domain><name>vm1</name><!--", tail[] = "--></domain>";
 
 	ASSERT_TRUE(xml);
-	memset(xml, 'x', DOMAIN_XML_MAX + 1);
-	memcpy(xml, head, strlen(head));
-	memcpy(xml + DOMAIN_XML_MAX - strlen(tail), tail, strlen(tail));
+	fill_document(xml, DOMAIN_XML_MAX);
 	ASSERT_EQ(domain_xml_parse(xml, DOMAIN_XML_MAX, &dom, &diag), 0);
 	ASSERT_STREQ(dom.name, "vm1");
-	memcpy(xml + DOMAIN_XML_MAX + 1 - strlen(tail), tail, strlen(tail));
+	fill_document(xml, DOMAIN_XML_MAX + 1);
 	ASSERT_EQ(domain_xml_parse(xml, DOMAIN_XML_MAX + 1, &dom, &diag), -EFBIG);
 	ASSERT_CONTAINS(diag.msg, "domain XML");
 }

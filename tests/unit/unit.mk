@@ -10,7 +10,8 @@ test_unit_LDADD = $(VKCOMMON_LIBS)
 
 test_hook_cli_SOURCES = tests/unit/test-hook-cli.c tests/test.h
 test_hook_cli_CPPFLAGS = $(AM_CPPFLAGS) -DBUILDDIR=\"$(abs_top_builddir)\" \
-	-DHELPER_PATH=\"$(libexecdir)/vfio-kvm-helper\"
+	-DHELPER_PATH=\"$(libexecdir)/vfio-kvm-helper\" \
+	-DTEST_DATA_DIR=\"$(abs_top_srcdir)/tests/unit/data\"
 test_hook_cli_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 EXTRA_test_hook_cli_DEPENDENCIES = vfio-kvm-hook$(EXEEXT) vfio-kvm$(EXEEXT)
 

@@ -10,8 +10,11 @@
  * Also checked: the installed files (hook program, udev rule, D-Bus policy,
  * tmpfiles.d) and libvirtd restarts.
  *
- * vm1 takes the clones with <input type='passthrough'>, vm2 with <input
- * type='evdev' grab='all'> and a direct hotkey in its metadata. A domain
+ * vm1 takes the clones with <input type='passthrough'> and has a direct hotkey
+ * in the original vfio-kvm's <vfiokvm:settings> form; vm2 takes them with
+ * <input type='evdev' grab='all'> and has a bare <vfiokvm:hotkey>. Domains
+ * that are not ours (a 200-byte name, 2 MiB of metadata, a non-ASCII name)
+ * start and stop with the hook installed as if it were not there. A domain
  * takes half a minute to start under nested emulation, so the two run once for
  * all the tests that need them, each of which leaves focus on the host; the
  * last one destroys them, and the program tears down whatever is left at exit.
@@ -56,6 +59,7 @@ struct sys {
 };
 
 static const unsigned cycle_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL};
+static const unsigned vm1_keys[] = {KEY_LEFTCTRL, KEY_LEFTALT, KEY_KP1};
 static const unsigned vm2_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_2};
 static const unsigned release_keys[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_ESC};
 
@@ -213,9 +217,24 @@ static int monitor_quiet(struct sys_monitor *m)
 
 /* --- domains, units, devices ------------------------------------------------------- */
 
+/* Domains that are not ours, addressed by UUID: their names are awkward in a shell. */
+#define NOT_OURS_UUID_LONG "6b1c2f2e-0d3a-4c51-9e7a-1f0000000a01"
+#define NOT_OURS_UUID_UTF8 "6b1c2f2e-0d3a-4c51-9e7a-1f0000000a02"
+
 static const char vm1_inputs[] =
     "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm1-kbd'/></input>\n"
     "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm1-mouse'/></input>\n";
+/* The original vfio-kvm's documented form, verbatim. */
+static const char vm1_metadata[] =
+    "<metadata>\n"
+    "  <vfiokvm:settings xmlns:vfiokvm=\"https://kvm.vfio/xmlns/libvirt/domain/1.0\">\n"
+    "    <vfiokvm:hotkey>\n"
+    "      <vfiokvm:key value=\"KEY_LEFTCTRL\"/>\n"
+    "      <vfiokvm:key value=\"KEY_LEFTALT\"/>\n"
+    "      <vfiokvm:key value=\"KEY_KP1\"/>\n"
+    "    </vfiokvm:hotkey>\n"
+    "  </vfiokvm:settings>\n"
+    "</metadata>\n";
 static const char vm2_inputs[] =
     "    <input type='evdev'><source dev='" BYID "/vm2-kbd' grab='all' repeat='on'/></input>\n"
     "    <input type='evdev'><source dev='" BYID "/vm2-mouse'/></input>\n";
@@ -250,7 +269,9 @@ static void sys_teardown(struct sys *s)
 	            " timeout 60 systemctl stop vfio-kvm-vm1.service vfio-kvm-vm2.service"
 	            " vfio-kvm-vm3.service;"
 	            " systemctl reset-failed vfio-kvm-vm1.service vfio-kvm-vm2.service"
-	            " vfio-kvm-vm3.service");
+	            " vfio-kvm-vm3.service;"
+	            " for u in " NOT_OURS_UUID_LONG " " NOT_OURS_UUID_UTF8 "; do"
+	            " " VIRSH " destroy $u; " VIRSH " undefine $u; done");
 	s->kbd = vt_dev_free(s->kbd);
 	s->mouse = vt_dev_free(s->mouse);
 	if (s->dir[0])
@@ -312,7 +333,7 @@ static int shared_vms(void)
 	if (state == 0) {
 		r = shared_devices();
 		if (r >= 0)
-			r = sys_define(&shared, "vm1", vm1_inputs, NULL);
+			r = sys_define(&shared, "vm1", vm1_inputs, vm1_metadata);
 		if (r >= 0)
 			r = sys_define(&shared, "vm2", vm2_inputs, vm2_metadata);
 		if (r >= 0)
@@ -523,6 +544,97 @@ TEST(missing_source_refuses_start_and_leaves_nothing)
 	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " undefine vm3"), 0);
 }
 
+/*
+ * libvirt runs the hook for every VM: domains that name no path of ours start
+ * and stop as if vfio-kvm were not installed, whatever their XML holds.
+ */
+TEST(domains_that_are_not_ours_start_untouched)
+{
+	static const char meta_open[] = "<uuid>" NOT_OURS_UUID_LONG "</uuid>\n  <metadata>\n"
+					"    <blob:data xmlns:blob='urn:example:blob'>";
+	static const char meta_close[] = "</blob:data>\n  </metadata>\n";
+	static const char utf8_name[] = "Développement виртуалка 開発";
+	static const char utf8_extra[] =
+	    "<uuid>" NOT_OURS_UUID_UTF8 "</uuid>\n"
+	    "  <qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+	    "    <qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/vfio-kvm.test,string=1'/>\n"
+	    "  </qemu:commandline>\n";
+	const size_t blob = 2 * 1024 * 1024;
+	char path[128], long_name[201], out[4096], since[64];
+	_cleanup_(freep) char *metadata = malloc(sizeof(meta_open) + blob + sizeof(meta_close));
+	long long t0;
+	size_t n;
+	struct stat st;
+
+	ASSERT_EQ(shared_devices(), 0);
+	ASSERT_TRUE(metadata != NULL);
+	/* 200 bytes: letters, digits, spaces, dashes. */
+	n = (size_t)snprintf(long_name, sizeof(long_name), "not ours - a name of 200 bytes ");
+	for (; n < 200; n++)
+		long_name[n] = "abcdefghij0123456789 -"[n % 22];
+	long_name[200] = '\0';
+	memcpy(metadata, meta_open, strlen(meta_open));
+	n = strlen(meta_open);
+	for (size_t i = 0; i < blob; i++)
+		metadata[n++] = i % 77 == 76 ? '\n' : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"[i % 32];
+	memcpy(metadata + n, meta_close, sizeof(meta_close));
+
+	snprintf(path, sizeof(path), "%s/not-ours-long.xml", shared.dir);
+	ASSERT_EQ(vt_domain_define(path, long_name, metadata, ""), 0);
+	snprintf(path, sizeof(path), "%s/not-ours-utf8.xml", shared.dir);
+	ASSERT_EQ(vt_domain_define(path, utf8_name, utf8_extra, ""), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " dumpxml " NOT_OURS_UUID_LONG " | wc -c"), 0);
+	printf("# the long-named domain's XML: %s", out);
+	ASSERT_TRUE(strtol(out, NULL, 10) > (long)blob);
+
+	/* Both at once: the hook runs for each. */
+	ASSERT_EQ(vt_sh(since, sizeof(since), "date '+%%Y-%%m-%%d %%H:%%M:%%S'"), 0);
+	since[strcspn(since, "\n")] = '\0';
+	t0 = vt_now_ms();
+	if (vt_sh(out, sizeof(out),
+	          "(" VIRSH " start " NOT_OURS_UUID_LONG " 2>&1) & a=$!; "
+	          VIRSH " start " NOT_OURS_UUID_UTF8 " 2>&1; b=$?; wait $a && [ $b = 0 ]") != 0) {
+		vt_comment("virsh start", out);
+		TEST_FAIL("a domain that is not ours did not start");
+	}
+	printf("# virsh start of both: %lld ms\n", vt_now_ms() - t0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " domstate " NOT_OURS_UUID_LONG), 0);
+	ASSERT_CONTAINS(out, "running");
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " domstate " NOT_OURS_UUID_UTF8), 0);
+	ASSERT_CONTAINS(out, "running");
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " domname " NOT_OURS_UUID_UTF8), 0);
+	ASSERT_CONTAINS(out, utf8_name);
+
+	/* Nothing of ours appeared: no unit (but the guest's test runner), no ring entry, no
+	 * clone. */
+	ASSERT_EQ(vt_sh(out, sizeof(out),
+	                "systemctl list-units --all --plain --no-legend --full 'vfio-kvm-*' "
+	                "| grep -o 'vfio-kvm-[^ ]*' "
+	                "| grep -v -x -E 'vfio-kvm-(vm[123]|guest-tests)\\.service'; "
+	                "ls -A " RUN "/ring | grep -v -x -E 'vm[123]'; "
+	                "ls " BYID " | grep -e '^not ours' -e '^D'; true"),
+	          0);
+	if (out[0]) {
+		vt_comment("units, ring entries and links that appeared", out);
+		TEST_FAIL("a domain that is not ours got something of ours");
+	}
+	ASSERT_TRUE(lstat(BYID "/kbd", &st) == 0);
+
+	ASSERT_EQ(vt_sh(out, sizeof(out),
+	                VIRSH " destroy " NOT_OURS_UUID_LONG " && " VIRSH " undefine "
+	                NOT_OURS_UUID_LONG " && " VIRSH " destroy " NOT_OURS_UUID_UTF8 " && "
+	                VIRSH " undefine " NOT_OURS_UUID_UTF8),
+	          0);
+	/* libvirtd says so when a hook fails, at start or at release. */
+	if (vt_sh(out, sizeof(out),
+	          "journalctl -q --no-pager -o cat --since '%s' -u libvirtd.service "
+	          "| grep -i -e hook -e vfio-kvm",
+	          since) != 1) {
+		vt_comment("libvirtd's journal", out);
+		TEST_FAIL("libvirtd logged about the hook");
+	}
+}
+
 TEST(hook_starts_units_and_qemu_holds_clones)
 {
 	char out[4096], node[PATH_MAX], link[128];
@@ -638,6 +750,27 @@ TEST(direct_hotkey_from_metadata_and_release_hotkey)
 	ASSERT_EQ(physical_grabbed(&shared, false), 0);
 	ASSERT_EQ(monitor_expect(&shared.mon, "host", "vm2"), 0);
 	ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+}
+
+/* The original vfio-kvm's <vfiokvm:settings> form, as its users write it. */
+TEST(direct_hotkey_from_the_original_settings_form)
+{
+	char out[4096];
+
+	ASSERT_EQ(shared_begin(), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 20 vfio-kvm status"), 0);
+	ASSERT_CONTAINS(out, "hotkey KEY_LEFTCTRL+KEY_LEFTALT+KEY_KP1");
+
+	ASSERT_EQ(vt_dev_combo(shared.kbd, vm1_keys, ARRAY_SIZE(vm1_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm1", both, 2), 0);
+	ASSERT_EQ(physical_grabbed(&shared, true), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm1", "host"), 0);
+	ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+
+	ASSERT_EQ(vt_dev_combo(shared.kbd, release_keys, ARRAY_SIZE(release_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "host", "vm1"), 0);
 	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
 }
 

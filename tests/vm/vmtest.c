@@ -154,7 +154,7 @@ int vt_dev_new_keyboard(const char *name, struct vt_dev **ret)
 {
 	static const unsigned keys[] = {
 		KEY_ESC, KEY_1, KEY_2, KEY_A, KEY_B, KEY_C, KEY_H, KEY_Q, KEY_W, KEY_Z,
-		KEY_SPACE, KEY_ENTER,
+		KEY_SPACE, KEY_ENTER, KEY_KP1,
 		KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTALT,
 		KEY_RIGHTALT, KEY_LEFTMETA, KEY_SCROLLLOCK, KEY_CAPSLOCK, KEY_NUMLOCK,
 	};
