@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libvirt's qemu hook, installed as /etc/libvirt/hooks/qemu.d/vfio-kvm (or
- * copied/linked as /etc/libvirt/hooks/qemu when that file is free): libvirtd
+ * libvirt's qemu hook, installed as the program /etc/libvirt/hooks/qemu.d/vfio-kvm
+ * (or copied, never linked, to /etc/libvirt/hooks/qemu when that file is free:
+ * AppArmor checks a link's target against libvirtd's profile): libvirtd
  * runs it as root with a clean environment, as
  *   <hook> <vm> <operation> <sub-operation> <extra>
  * with the domain XML on stdin, and waits for it.

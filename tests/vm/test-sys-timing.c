@@ -30,7 +30,7 @@
 #include "vmtest.h"
 
 #define BYID "/dev/input/by-id"
-#define HOOK_LINK "/etc/libvirt/hooks/qemu.d/vfio-kvm"
+#define HOOK_PATH "/etc/libvirt/hooks/qemu.d/vfio-kvm"
 #define RUNS 5
 
 /* The real domain of the second measurement; no other guest test uses it. */
@@ -45,12 +45,12 @@ static int hook_prepare_ms(const char *xml, long long *ret)
 {
 	char out[2048];
 	long long t0 = vt_now_ms();
-	int r = vt_sh(out, sizeof(out), "timeout 120 " HOOK_LINK " vmt prepare begin - <%s", xml);
+	int r = vt_sh(out, sizeof(out), "timeout 120 " HOOK_PATH " vmt prepare begin - <%s", xml);
 
 	*ret = vt_now_ms() - t0;
 	if (r != 0)
 		printf("# hook prepare: %s", out);
-	if (vt_sh(out, sizeof(out), "timeout 120 " HOOK_LINK " vmt release end - </dev/null") != 0)
+	if (vt_sh(out, sizeof(out), "timeout 120 " HOOK_PATH " vmt release end - </dev/null") != 0)
 		printf("# hook release: %s", out);
 	return r == 0 ? 0 : -EIO;
 }
