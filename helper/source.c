@@ -13,7 +13,6 @@
 
 #include "devcache.h"
 #include "fdstore.h"
-#include "helper.h"
 #include "log.h"
 #include "source.h"
 
@@ -278,7 +277,7 @@ static int source_create(struct source *s, const char *phys, struct diag *diag)
 /* Records what the device looks like, for a start while it is absent (devcache.h). */
 static void source_cache(struct source *s)
 {
-	const char *dir = s->helper->cache_dir;
+	const char *dir = s->cache_dir;
 	struct devcache c;
 	struct diag diag;
 
@@ -287,7 +286,7 @@ static void source_cache(struct source *s)
 	(void)mkdir(dir, 0755);
 	if (devcache_write(dir, strrchr(s->phys_path, '/') + 1, &c, &diag) < 0 &&
 	    !s->cache_logged) {
-		log_warning(s->helper->vm, "capability cache: %s", diag.msg);
+		log_warning(s->vm, "capability cache: %s", diag.msg);
 		s->cache_logged = true;
 	}
 }
@@ -295,7 +294,7 @@ static void source_cache(struct source *s)
 /* The device is absent: its capabilities from the cache, or a clear refusal. */
 static int source_from_cache(struct source *s, struct diag *diag)
 {
-	const char *dir = s->helper->cache_dir;
+	const char *dir = s->cache_dir;
 	struct devcache c;
 	struct diag cache_diag;
 	int r;
@@ -312,9 +311,8 @@ static int source_from_cache(struct source *s, struct diag *diag)
 	r = devcache_to_evdev(&c, &s->evdev);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': %s", s->phys_path, strerror(-r));
-	log_info(s->helper->vm, "'%s' is absent: its clone is made from the cache; waiting for it",
+	log_info(s->vm, "'%s' is absent: its clone is made from the cache; waiting for it",
 		 s->phys_path);
-	s->gone = true;
 	return 0;
 }
 
@@ -353,7 +351,7 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 		adopted = r >= 0;
 		s->stored = adopted;
 		if (!adopted) {
-			log_warning(s->helper->vm, "'%s': stored clone dropped: %s", s->clone_path,
+			log_warning(s->vm, "'%s': stored clone dropped: %s", s->clone_path,
 				    adopt_diag.msg);
 			s->stored_fd = safe_close(s->stored_fd);
 			s->stored = true; /* so that the next line removes it */
@@ -376,7 +374,7 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 				 s->clone_path, strerror(-r));
 			goto fail;
 		}
-		log_info(s->helper->vm, "'%s': took the clone '%s' back from the fd store",
+		log_info(s->vm, "'%s': took the clone '%s' back from the fd store",
 			 s->clone_path, s->clone_node);
 	}
 
@@ -419,7 +417,6 @@ int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag)
 
 void source_close_physical(struct source *s)
 {
-	loop_input_remove(&s->helper->loop, s);
 	s->fd = safe_close(s->fd);
 	s->fwd.src_fd = -1;
 }
@@ -493,10 +490,6 @@ uint32_t source_read_leds(const struct source *s)
 
 void source_close(struct source *s)
 {
-	loop_input_remove(&s->helper->loop, s);
-	s->clone_io = sd_event_source_disable_unref(s->clone_io);
-	s->watch_io = sd_event_source_disable_unref(s->watch_io);
-	s->watch_fd = safe_close(s->watch_fd);
 	if (s->uinput_fd >= 0 && s->clone_node[0])
 		(void)forward_release(&s->fwd);
 	/* The host's LEDs back, before the host gets the keyboard back. */
