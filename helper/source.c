@@ -259,6 +259,9 @@ static int source_create(struct source *s, const char *phys, struct diag *diag)
 		return diag_set(diag, r, "'%s': cannot create clone with /dev/uinput: %s",
 				s->phys_path, strerror(-r));
 	}
+	/* No force feedback (source.h): s->evdev describes the clone from here on. */
+	(void)libevdev_disable_event_type(s->evdev, EV_FF);
+	(void)libevdev_disable_event_type(s->evdev, EV_FF_STATUS);
 	r = libevdev_uinput_create_from_device(s->evdev, s->uinput_fd, &s->uinput);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': cannot create clone with /dev/uinput: %s",

@@ -40,7 +40,9 @@ struct source {
  * s must be zeroed, with fd = uinput_fd = -1, vm and cache_dir set, stored_fd as
  * fdstore_take() left it (-1: none) and the paths filled in. Opens
  * s->phys_path, creates the clone (same name, IDs, capabilities, abs info and
- * repeat settings; phys CLONE_PHYS_PREFIX + basename of clone_path), opened
+ * repeat settings, but no force feedback: neither virtio-input nor QEMU's
+ * input-linux carries it, and an upload nobody answers would hang its caller
+ * in EVIOCSFF; phys CLONE_PHYS_PREFIX + basename of clone_path), opened
  * O_NONBLOCK, and makes s->clone_path a symlink to its node (atomically; the
  * parent directory is created if missing). With a stored_fd, that clone is
  * adopted instead if it still is ours and matches the device (else it is
