@@ -500,14 +500,13 @@ void source_close(struct source *s)
 		(void)source_write_leds(s, s->host_leds);
 	if (s->fd >= 0)
 		(void)source_grab(s, false);
-	if (s->uinput_fd >= 0 && s->clone_node[0]) {
-		source_unlink(s);
-		if (s->uinput)
-			libevdev_uinput_destroy(s->uinput);
-		else
-			(void)ioctl(s->uinput_fd, UI_DEV_DESTROY);
-		s->uinput = NULL;
-	}
+	source_unlink(s);
+	/* Created without a node (libevdev found none): destroyed all the same. */
+	if (s->uinput)
+		libevdev_uinput_destroy(s->uinput);
+	else if (s->uinput_fd >= 0 && s->clone_node[0])
+		(void)ioctl(s->uinput_fd, UI_DEV_DESTROY);
+	s->uinput = NULL;
 	fdstore_remove(s);
 	s->uinput_fd = safe_close(s->uinput_fd);
 	s->stored_fd = safe_close(s->stored_fd);
