@@ -319,7 +319,7 @@ static bool device_try_open(struct device *d)
 						   IN_ATTRIB | IN_ONLYDIR | IN_MASK_ADD);
 		return false;
 	}
-	if (r == -EMEDIUMTYPE && !d->mismatch_logged) {
+	if ((r == -EMEDIUMTYPE || r == -ELOOP) && !d->mismatch_logged) {
 		log_warning(s->vm, "%s", diag.msg);
 		d->mismatch_logged = true;
 	}

@@ -3,8 +3,8 @@
  * One source device in the helper, as a state machine:
  *
  *   ABSENT   no device, and waiting for it could not be set up; the clone stays
- *   WAITING  no device (unplugged, or never there): the clone stays, inotify
- *            waits for it
+ *   WAITING  no device (unplugged, never there, a name that leads to a clone):
+ *            the clone stays, inotify waits for it
  *   OPEN     the device is open and in the loop, not grabbed; read while it
  *            can complete a hotkey, or while a grab waits (focus, but keys
  *            down or another helper still holding it)
@@ -22,8 +22,8 @@
  * of its name (udev makes links by rename), that directory's parent for the
  * directory itself (udev removes an empty by-id), and, after EACCES (udev has
  * not set the node's permissions yet), the node's directory for IN_ATTRIB of
- * the node. A device that comes back with other capabilities is logged once
- * and not used; the wait goes on.
+ * the node. A device that comes back with other capabilities, or as a clone,
+ * is logged once and not used; the wait goes on.
  *
  * LEDs: while a VM holds a keyboard's grab, the keyboard shows what the VM's
  * guest set on its clone (read from the clone's uinput fd). The state the

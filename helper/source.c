@@ -176,6 +176,14 @@ static bool source_caps_match(const struct libevdev *a, const struct libevdev *b
 	return true;
 }
 
+/* Whether dev is a clone, ours or another helper's: its phys says so (source.h). */
+static bool source_is_clone(const struct libevdev *dev)
+{
+	const char *phys = libevdev_get_phys(dev);
+
+	return phys && strncmp(phys, CLONE_PHYS_PREFIX, strlen(CLONE_PHYS_PREFIX)) == 0;
+}
+
 /* /dev/input/eventN of the input device sysname (inputM), from sysfs. */
 static int source_event_node(const char *sysname, char *buf, size_t size)
 {
@@ -338,7 +346,20 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 		r = libevdev_new_from_fd(s->fd, &s->evdev);
 		if (r < 0)
 			goto fail_errno;
-		source_cache(s);
+		/* Absent, as far as we are concerned; the wait logs it (once). */
+		if (source_is_clone(s->evdev)) {
+			libevdev_free(s->evdev);
+			s->evdev = NULL;
+			s->fd = safe_close(s->fd);
+			r = source_from_cache(s, diag);
+			if (r == -ENOENT)
+				diag_set(diag, r, "'%s' leads to a clone, not to the device, and the "
+					 "device was never seen: its clone cannot be made",
+					 s->phys_path);
+			if (r < 0)
+				goto fail;
+		} else
+			source_cache(s);
 	}
 
 	r = snprintf(phys, sizeof(phys), CLONE_PHYS_PREFIX "%s", strrchr(s->clone_path, '/') + 1);
@@ -404,6 +425,11 @@ int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag)
 	r = libevdev_new_from_fd(fd, &dev);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': %s", s->phys_path, strerror(-r));
+	if (source_is_clone(dev)) {
+		libevdev_free(dev);
+		return diag_set(diag, -ELOOP, "'%s' leads to a clone, not to the device; "
+				"waiting for the device", s->phys_path);
+	}
 	if (!source_caps_match(s->evdev, dev)) {
 		libevdev_free(dev);
 		return diag_set(diag, -EMEDIUMTYPE,

@@ -48,9 +48,11 @@ struct source {
  * adopted instead if it still is ours and matches the device (else it is
  * dropped, logged, and a new one made): keys still down on it are released
  * and its LED state is read. A new clone goes to the fd store. A device that
- * does not exist (ENOENT, ENODEV, ENXIO) gets its clone from the capability
- * cache in s->cache_dir and is left absent (s->fd = -1; the caller waits for
- * it); never seen before: -ENOENT with diag. A device opened is
+ * does not exist (ENOENT, ENODEV, ENXIO), or whose name leads to a clone
+ * (ours or another helper's: phys starts with CLONE_PHYS_PREFIX; taking it
+ * would read our own output), gets its clone from the capability cache in
+ * s->cache_dir and is left absent (s->fd = -1; the caller waits for it);
+ * never seen before: -ENOENT with diag. A device opened is
  * written to that cache (a failure is logged once). hk is the
  * helper's hotkey machine; it decides hotkey_capable. On failure returns a
  * negative errno with diag "'path': what failed", and everything made so far
@@ -62,8 +64,9 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag);
  * For an absent source (s->fd < 0, clone kept): opens s->phys_path again and
  * checks it has the capabilities the clone was made with. Returns 0 (s->fd,
  * s->evdev and the forwarder set up, mode FORWARD_OFF, nothing down), or a
- * negative errno: the open's (-ENOENT, -EACCES, …) or -EMEDIUMTYPE with diag
- * for a different device under that name.
+ * negative errno: the open's (-ENOENT, -EACCES, …), -EMEDIUMTYPE with diag
+ * for a different device under that name, or -ELOOP with diag for a clone
+ * (see source_open()) under that name.
  */
 int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag);
 

@@ -202,6 +202,52 @@ static bool relink(const char *link, const char *path)
 	return symlink(path, tmp) == 0 && rename(tmp, link) == 0;
 }
 
+static void clone_link_body(struct rig *r, const char *cache)
+{
+	const char *const args[] = {"--cache-dir", cache, NULL};
+	char node[256];
+	ssize_t n;
+
+	/* Another helper's clones, and a cache that saw the real devices. */
+	ASSERT_TRUE(rig_start(r, 0, "other", false, args));
+	ASSERT_TRUE(rig_wait_notify(r, 0, "READY=1"));
+	n = readlink(r->helpers[0].kbd_clone, node, sizeof(node) - 1);
+	ASSERT_TRUE(n > 0);
+	node[n] = '\0';
+
+	/* The keyboard's name now leads to that clone: not a source, waited for. */
+	ASSERT_TRUE(relink(r->kbd_link, node));
+	ASSERT_TRUE(rig_start(r, 1, "vmtest", false, args));
+	ASSERT_TRUE(rig_wait_notify(r, 1, "READY=1"));
+	ASSERT_TRUE(rig_wait_seen(r, "vmtest", 0, 0, 0));
+	ASSERT_CONTAINS(r->helpers[1].err, "leads to a clone, not to the device");
+
+	/* The real keyboard under its name again: taken. */
+	ASSERT_TRUE(relink(r->kbd_link, libevdev_uinput_get_devnode(r->kbd)));
+	ASSERT_TRUE(rig_wait_seen(r, "vmtest", 1, 0, 0));
+	ASSERT_EQ(rig_stop(r, 1, SIGTERM), 0);
+	ASSERT_EQ(rig_stop(r, 0, SIGTERM), 0);
+}
+
+TEST(a_link_to_a_clone_is_never_taken_as_the_source)
+{
+	char cache[] = "/tmp/vk-cache-XXXXXX", path[300];
+	struct rig r;
+
+	if (!mkdtemp(cache))
+		TEST_FAIL("mkdtemp: %s", strerror(errno));
+	if (rig_open(&r))
+		clone_link_body(&r, cache);
+	else
+		TEST_FAIL("rig: %s", strerror(errno));
+	rig_close(&r);
+	snprintf(path, sizeof(path), "%s/test-kbd", cache);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/test-mouse", cache);
+	unlink(path);
+	rmdir(cache);
+}
+
 /* A "physical" gamepad with rumble; NULL on failure. */
 static struct libevdev_uinput *make_rumble_pad(void)
 {
