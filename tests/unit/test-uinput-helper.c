@@ -219,8 +219,8 @@ static void clone_link_body(struct rig *r, const char *cache)
 	ASSERT_TRUE(relink(r->kbd_link, node));
 	ASSERT_TRUE(rig_start(r, 1, "vmtest", false, args));
 	ASSERT_TRUE(rig_wait_notify(r, 1, "READY=1"));
+	ASSERT_TRUE(rig_wait_err(&r->helpers[1], "leads to a clone, not to the device"));
 	ASSERT_TRUE(rig_wait_seen(r, "vmtest", 0, 0, 0));
-	ASSERT_CONTAINS(r->helpers[1].err, "leads to a clone, not to the device");
 
 	/* The real keyboard under its name again: taken. */
 	ASSERT_TRUE(relink(r->kbd_link, libevdev_uinput_get_devnode(r->kbd)));
