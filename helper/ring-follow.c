@@ -377,7 +377,7 @@ static void follow_arm_retry(struct follow *f)
  * fired the hotkey.
  */
 static void follow_defer(struct follow *f, enum follow_op op, const char *target,
-			 struct focus_stamp stamp, const struct diag *diag)
+			 struct focus_stamp stamp)
 {
 	bool logged = f->pending.set && f->pending.logged;
 
@@ -390,9 +390,6 @@ static void follow_defer(struct follow *f, enum follow_op op, const char *target
 	};
 	if (target)
 		snprintf(f->pending.target, sizeof(f->pending.target), "%s", target);
-	if (!f->pending.logged)
-		log_warning(f->vm, "%s; the focus change waits for it", diag->msg);
-	f->pending.logged = true;
 	follow_arm_retry(f);
 }
 
@@ -409,13 +406,19 @@ static int follow_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 		f->ops->focus(f->userdata, RING_HOST);
 	r = follow_transition(f, p.op, p.target, p.stamp, &diag);
 	if (r == -EWOULDBLOCK) {
+		/* Helpers that saw the same hotkey meet here for a few ms: only a lock
+		 * held for longer (a second or so) is worth a line. */
+		if (f->pending.delay_usec >= FOLLOW_RETRY_MAX_USEC && !f->pending.logged) {
+			log_warning(f->vm, "%s; the focus change waits for it", diag.msg);
+			f->pending.logged = true;
+		}
 		follow_arm_retry(f);
 		return 0;
 	}
 	f->pending.set = false;
 	if (r < 0)
 		log_warning(f->vm, "hotkey: %s", diag.msg);
-	else
+	else if (p.logged)
 		log_info(f->vm, "the lock is free again; focus changed as asked");
 	/* The change arrives through inotify; until then, what the file says now holds. */
 	follow_focus(f, true);
@@ -481,7 +484,7 @@ void follow_take_focus(struct follow *f, bool take)
 	if (take) {
 		r = follow_transition(f, FOLLOW_SET, f->vm, (struct focus_stamp){0, 0}, &diag);
 		if (r == -EWOULDBLOCK)
-			follow_defer(f, FOLLOW_SET, f->vm, (struct focus_stamp){0, 0}, &diag);
+			follow_defer(f, FOLLOW_SET, f->vm, (struct focus_stamp){0, 0});
 		else if (r < 0)
 			log_warning(f->vm, "%s", diag.msg);
 	} else
@@ -523,7 +526,7 @@ void follow_hotkey(struct follow *f, const struct hotkey_binding *binding, uint6
 	r = follow_transition(f, op, target, stamp, &diag);
 	/* The change itself arrives through inotify, like every other. */
 	if (r == -EWOULDBLOCK)
-		follow_defer(f, op, target, stamp, &diag);
+		follow_defer(f, op, target, stamp);
 	else if (r < 0)
 		log_warning(f->vm, "hotkey: %s", diag.msg);
 }
