@@ -7,15 +7,22 @@
  *
  * The event stamp is zero: a switch asked for by hand is never taken for a
  * duplicate of a hotkey press. Changing focus takes <run_dir>/lock, a file
- * only root may open.
+ * only root may open. Taking it never waits (ring.h): while another process
+ * holds it the transition is tried again for a few seconds, then given up
+ * with the holder named.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "focus-file.h"
 #include "names.h"
+
+/* How long a held <run_dir>/lock is waited for, and how often it is tried meanwhile. */
+#define FOCUS_LOCK_WAIT_MS 3000
+#define FOCUS_LOCK_RETRY_MS 20
 
 enum focus_verb {
 	FOCUS_VERB_SET,
@@ -77,23 +84,37 @@ static int focus_verb_run(enum focus_verb verb, int argc, char **argv)
 	if (optind != argc - (verb == FOCUS_VERB_SET ? 1 : 0))
 		return cli_usage(argv[0]);
 
-	switch (verb) {
-	case FOCUS_VERB_SET:
+	if (verb == FOCUS_VERB_SET) {
 		target = argv[optind];
 		if (strcmp(target, RING_HOST) != 0 && vm_name_check(target, &diag) < 0)
 			return cli_fail(diag.msg);
-		r = focus_set(run_dir, target, by_hand, &res, &diag);
-		break;
-	case FOCUS_VERB_NEXT:
-		/* A broken config is the user's to fix: guessing could pick another target. */
-		if (cli_load_config(config_path, &config, &diag) < 0)
-			return cli_fail(diag.msg);
-		r = focus_next(run_dir, config.include_host, by_hand, &res, &diag);
-		break;
-	case FOCUS_VERB_RELEASE:
-	default:
-		r = focus_release(run_dir, by_hand, &res, &diag);
-		break;
+	}
+	/* A broken config is the user's to fix: guessing could pick another target. */
+	if (verb == FOCUS_VERB_NEXT && cli_load_config(config_path, &config, &diag) < 0)
+		return cli_fail(diag.msg);
+
+	for (int waited = 0;; waited += FOCUS_LOCK_RETRY_MS) {
+		const struct timespec pause = {0, FOCUS_LOCK_RETRY_MS * 1000000L};
+
+		switch (verb) {
+		case FOCUS_VERB_SET:
+			r = focus_set(run_dir, target, by_hand, &res, &diag);
+			break;
+		case FOCUS_VERB_NEXT:
+			r = focus_next(run_dir, config.include_host, by_hand, &res, &diag);
+			break;
+		case FOCUS_VERB_RELEASE:
+		default:
+			r = focus_release(run_dir, by_hand, &res, &diag);
+			break;
+		}
+		if (r != -EWOULDBLOCK)
+			break;
+		if (waited >= FOCUS_LOCK_WAIT_MS) {
+			fprintf(stderr, "vfio-kvm: %s; try again\n", diag.msg);
+			return CLI_EXIT_FAILURE;
+		}
+		(void)nanosleep(&pause, NULL);
 	}
 	return focus_report(r, target, &res, &diag);
 }

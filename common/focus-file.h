@@ -95,8 +95,9 @@ int focus_read(const char *run_dir, struct focus_state *ret, struct diag *diag);
 /*
  * The transitions. Each returns 0 with *ret filled (also when nothing
  * changed), or a negative errno with diag and *ret untouched. run_dir is
- * created when missing. They block only while another process holds
- * <run_dir>/lock. event is the timestamp of the input event behind the call,
+ * created when missing. They never wait for <run_dir>/lock: while another
+ * process holds it they return -EWOULDBLOCK (ring_lock_take()) and the
+ * caller tries again later. event is the timestamp of the input event behind the call,
  * or {0, 0} (never treated as a duplicate). A stamp with usec >= 1000000 is
  * -EINVAL.
  */

@@ -65,9 +65,21 @@ int ring_lock_take(int run_fd, struct diag *diag)
 		return diag_set(diag, ring_errno(), RING_LOCK_NAME ": %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return diag_set(diag, -EBADMSG, RING_LOCK_NAME ": not a regular file");
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char self[64], dir[VK_PATH_MAX];
+		ssize_t n;
+
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
 			return diag_set(diag, ring_errno(), RING_LOCK_NAME ": %s", strerror(errno));
+		/* The directory's path, for a message the user can act on. */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", run_fd);
+		n = readlink(self, dir, sizeof(dir) - 1);
+		dir[n > 0 ? n : 0] = '\0';
+		return diag_set(diag, -EWOULDBLOCK, "%s%s" RING_LOCK_NAME ": held by another process",
+				dir, dir[0] ? "/" : "");
+	}
 	return TAKE_FD(fd);
 }
 

@@ -63,8 +63,8 @@ struct ring_member;
  * and keeps it there until ring_leave(): the returned member holds the lock
  * of ring/<vm>. direct_hotkey may be NULL (no direct hotkey).
  * Dead entries are removed on the way; an old dead entry of vm is replaced.
- * Blocks only while another process holds <run_dir>/lock (a few file
- * operations at most).
+ * Never waits for <run_dir>/lock: -EWOULDBLOCK while another process holds
+ * it (ring_lock_take()).
  * Returns 0 and *ret_member (free it with ring_leave()), or a negative errno
  * with diag set: -EINVAL (bad or reserved name), -EBUSY ("vm1: already in
  * the ring (another helper runs)"), -E2BIG (RING_VMS_MAX VMs already run),
@@ -126,9 +126,12 @@ int ring_entry_parse(const char *vm, const char *text, size_t len, struct ring_e
 int ring_run_dir_open(const char *run_dir, bool create, struct diag *diag);
 
 /*
- * Opens (creating, mode 0600) <run_fd>/lock and takes flock(LOCK_EX) on it,
- * waiting for the holder. Returns the fd (closing it releases the lock), or
- * a negative errno with diag.
+ * Opens (creating, mode 0600) <run_fd>/lock and takes flock(LOCK_EX) on it.
+ * Never waits: a lock held by another process (or another open file of this
+ * one) is -EWOULDBLOCK with diag "<run_dir>/lock: held by another process",
+ * so a stray holder cannot stall a helper's event loop; the caller retries
+ * (the helper from a timer, the CLI a few times). Returns the fd (closing it
+ * releases the lock), or a negative errno with diag.
  */
 int ring_lock_take(int run_fd, struct diag *diag);
 

@@ -4,11 +4,9 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "bounds.h"
 #include "bus.h"
-#include "focus-file.h"
 #include "log.h"
-#include "presence.h"
-#include "ring-follow.h"
 
 /* RequestName replies (D-Bus specification). */
 #define BUS_REPLY_PRIMARY_OWNER 1
@@ -20,7 +18,9 @@
 #define BUS_STOP_TIMEOUT_USEC (2 * 1000000u)
 
 struct bus {
-	struct helper *h;
+	const char *vm;
+	const struct bus_ops *ops;
+	void *userdata;
 	sd_bus *bus;
 	sd_bus_slot *object;
 	sd_bus_slot *sleep; /* logind's PrepareForSleep */
@@ -38,12 +38,12 @@ static int bus_get_target(sd_bus *bus, const char *path, const char *interface,
 			  sd_bus_error *error)
 {
 	struct bus *b = userdata;
-	struct focus_state st;
+	char target[VM_NAME_MAX + 1];
 	struct diag diag;
 
-	if (focus_read(b->h->run_dir, &st, &diag) < 0)
+	if (b->ops->target(b->userdata, target, sizeof(target), &diag) < 0)
 		return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, diag.msg);
-	return sd_bus_message_append(reply, "s", st.target);
+	return sd_bus_message_append(reply, "s", target);
 }
 
 /* Answers a method call that ran transition r: an empty reply or a clear error. */
@@ -59,10 +59,8 @@ static int bus_reply(sd_bus_message *m, int r, const struct diag *diag, sd_bus_e
 static int bus_method_next(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct bus *b = userdata;
-	struct focus_result res;
 	struct diag diag;
-	int r = focus_next(b->h->run_dir, b->h->include_host, (struct focus_stamp){0, 0}, &res,
-			   &diag);
+	int r = b->ops->next(b->userdata, &diag);
 
 	return bus_reply(m, r, &diag, error);
 }
@@ -70,7 +68,6 @@ static int bus_method_next(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int bus_method_focus(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct bus *b = userdata;
-	struct focus_result res;
 	struct diag diag;
 	const char *target;
 	int r;
@@ -78,7 +75,7 @@ static int bus_method_focus(sd_bus_message *m, void *userdata, sd_bus_error *err
 	r = sd_bus_message_read(m, "s", &target);
 	if (r < 0)
 		return r;
-	r = focus_set(b->h->run_dir, target, (struct focus_stamp){0, 0}, &res, &diag);
+	r = b->ops->focus(b->userdata, target, &diag);
 	/* A valid name without a running helper: say it the caller's way. */
 	if (r == -ENOENT)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "no VM '%s' in the ring",
@@ -89,9 +86,8 @@ static int bus_method_focus(sd_bus_message *m, void *userdata, sd_bus_error *err
 static int bus_method_release(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct bus *b = userdata;
-	struct focus_result res;
 	struct diag diag;
-	int r = focus_release(b->h->run_dir, (struct focus_stamp){0, 0}, &res, &diag);
+	int r = b->ops->release(b->userdata, &diag);
 
 	return bus_reply(m, r, &diag, error);
 }
@@ -117,11 +113,11 @@ static void bus_check_name_reply(struct bus *b, sd_bus_message *reply)
 	if (b->name_warned)
 		return;
 	if (e) {
-		log_warning(b->h->vm, "D-Bus: cannot own '" BUS_NAME "': %s",
+		log_warning(b->vm, "D-Bus: cannot own '" BUS_NAME "': %s",
 			    e->message ? e->message : e->name);
 		b->name_warned = true;
 	} else if (sd_bus_message_read(reply, "u", &ret) >= 0 && ret == BUS_REPLY_IN_QUEUE) {
-		log_warning(b->h->vm, "D-Bus: '" BUS_NAME "' is held by a process that does "
+		log_warning(b->vm, "D-Bus: '" BUS_NAME "' is held by a process that does "
 			    "not give it up; focus changes are announced under another name");
 		b->name_warned = true;
 	}
@@ -135,7 +131,7 @@ static void bus_emit(struct bus *b, const char *target, const char *previous)
 	if (r >= 0)
 		r = sd_bus_emit_properties_changed(b->bus, BUS_PATH, BUS_INTERFACE, "Target", NULL);
 	if (r < 0)
-		log_warning(b->h->vm, "D-Bus: cannot announce focus '%s': %s", target,
+		log_warning(b->vm, "D-Bus: cannot announce focus '%s': %s", target,
 			    strerror(-r));
 }
 
@@ -146,7 +142,7 @@ static int bus_on_queued(sd_bus_message *reply, void *userdata, sd_bus_error *er
 	const sd_bus_error *e = sd_bus_message_get_error(reply);
 
 	if (e && !b->name_warned) {
-		log_warning(b->h->vm, "D-Bus: cannot own '" BUS_NAME "': %s",
+		log_warning(b->vm, "D-Bus: cannot own '" BUS_NAME "': %s",
 			    e->message ? e->message : e->name);
 		b->name_warned = true;
 	}
@@ -170,7 +166,7 @@ void bus_announce(struct bus *b, const char *target, const char *previous)
 	int r;
 
 	if (!a || strlen(target) > VM_NAME_MAX || strlen(previous) > VM_NAME_MAX) {
-		log_warning(b->h->vm, "D-Bus: cannot announce focus '%s'", target);
+		log_warning(b->vm, "D-Bus: cannot announce focus '%s'", target);
 		return;
 	}
 	a->bus = b;
@@ -181,7 +177,7 @@ void bus_announce(struct bus *b, const char *target, const char *previous)
 					      SD_BUS_NAME_QUEUE,
 				      bus_on_taken, a);
 	if (r < 0) {
-		log_warning(b->h->vm, "D-Bus: cannot announce focus '%s': %s", target,
+		log_warning(b->vm, "D-Bus: cannot announce focus '%s': %s", target,
 			    strerror(-r));
 		return;
 	}
@@ -224,14 +220,11 @@ static int bus_on_sleep(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (sd_bus_message_read(m, "b", &sleeping) < 0)
 		return 0;
 	if (sleeping) {
-		log_info(b->h->vm, "the system goes to sleep");
+		log_info(b->vm, "the system goes to sleep");
 		return 0;
 	}
-	log_info(b->h->vm, "the system woke up: reopening the devices");
-	for (size_t i = 0; i < b->h->n_sources; i++)
-		presence_replug(b->h, &b->h->sources[i]);
-	/* Keys let go may have ended a wait for the hotkey machine to be idle. */
-	follow_idle(b->h);
+	log_info(b->vm, "the system woke up: reopening the devices");
+	b->ops->resumed(b->userdata);
 	return 0;
 }
 
@@ -241,26 +234,29 @@ static int bus_on_sleep_match(sd_bus_message *reply, void *userdata, sd_bus_erro
 	const sd_bus_error *e = sd_bus_message_get_error(reply);
 
 	if (e)
-		log_warning(b->h->vm, "D-Bus: cannot follow logind's PrepareForSleep: %s; "
+		log_warning(b->vm, "D-Bus: cannot follow logind's PrepareForSleep: %s; "
 			    "devices are not reopened after sleep", e->message ? e->message : e->name);
 	return 0;
 }
 
-struct bus *bus_open(struct helper *h)
+struct bus *bus_open(sd_event *event, const char *vm, const struct bus_ops *ops,
+		     void *userdata)
 {
 	_cleanup_(freep) struct bus *b = calloc(1, sizeof(*b));
 	const char *step = "connecting to the system bus";
 	int r;
 
 	if (!b) {
-		log_warning(h->vm, "D-Bus: %s", strerror(ENOMEM));
+		log_warning(vm, "D-Bus: %s", strerror(ENOMEM));
 		return NULL;
 	}
-	b->h = h;
+	b->vm = vm;
+	b->ops = ops;
+	b->userdata = userdata;
 	r = sd_bus_open_system(&b->bus);
 	if (r >= 0) {
 		step = "attaching to the event loop";
-		r = sd_bus_attach_event(b->bus, h->event, BUS_PRIORITY);
+		r = sd_bus_attach_event(b->bus, event, BUS_PRIORITY);
 	}
 	/* Kept open after the loop ends: a helper that stops may still have to announce. */
 	if (r >= 0)
@@ -284,7 +280,7 @@ struct bus *bus_open(struct helper *h)
 					      bus_on_sleep, bus_on_sleep_match, b);
 	}
 	if (r < 0) {
-		log_warning(h->vm, "D-Bus: %s: %s; focus changes are not announced", step,
+		log_warning(vm, "D-Bus: %s: %s; focus changes are not announced", step,
 			    strerror(-r));
 		b->sleep = sd_bus_slot_unref(b->sleep);
 		b->object = sd_bus_slot_unref(b->object);

@@ -8,26 +8,44 @@
  * (announce.h) first takes the name, then emits, so listeners matching
  * sender='vfio.kvm' see each switch once.
  *
- * The methods only ask for a transition (focus-file.h); the change reaches
- * every helper, this one too, through the focus file.
+ * The methods only ask for a transition, through struct bus_ops; the change
+ * reaches every helper, this one too, through the focus file.
  *
- * The helper also follows logind's PrepareForSleep: after a resume every
- * source is reopened by name (presence_replug()); before sleep nothing is done.
+ * The helper also follows logind's PrepareForSleep: after a resume,
+ * ops->resumed (every source is reopened by name); before sleep nothing is
+ * done. The bus knows nothing else of the helper.
  */
 #pragma once
 
-#include "helper.h"
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "diag.h"
 
 #define BUS_NAME "vfio.kvm"
 #define BUS_PATH "/vfio/kvm"
 #define BUS_INTERFACE "vfio.kvm"
 
+/* What the methods and signals ask of the helper; each returns 0 or a negative
+ * errno with diag (-EINVAL: a bad argument; -ENOENT from focus: no such VM). */
+struct bus_ops {
+	int (*next)(void *userdata, struct diag *diag);
+	int (*focus)(void *userdata, const char *target, struct diag *diag);
+	int (*release)(void *userdata, struct diag *diag);
+	/* The current focus target, into ret (size bytes). */
+	int (*target)(void *userdata, char *ret, size_t size, struct diag *diag);
+	/* The system woke up from sleep. */
+	void (*resumed)(void *userdata);
+};
+
 /*
- * Connects to the system bus on h->event, exports the object and queues for
- * the name. A bus that cannot be reached is logged as a warning and returns
- * NULL: input keeps working without it. The bus keeps h (must outlive it).
+ * Connects to the system bus on event, exports the object and queues for
+ * the name. vm names this helper in messages. A bus that cannot be reached
+ * is logged as a warning and returns NULL: input keeps working without it.
+ * vm, ops and userdata must outlive the bus.
  */
-struct bus *bus_open(struct helper *h);
+struct bus *bus_open(sd_event *event, const char *vm, const struct bus_ops *ops,
+		     void *userdata);
 
 /*
  * Takes the name (replacing the current owner) and, once the bus daemon has

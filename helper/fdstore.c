@@ -35,21 +35,21 @@ static void fdstore_remove_name(const char *name)
 	(void)sd_notifyf(0, "FDSTOREREMOVE=1\nFDNAME=%s", name);
 }
 
-void fdstore_take(struct helper *h)
+void fdstore_take(const char *vm, struct source *const *sources, size_t n_sources)
 {
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(1, &names);
 
 	if (n < 0)
-		log_warning(h->vm, "fds passed by systemd: %s", strerror(-n));
+		log_warning(vm, "fds passed by systemd: %s", strerror(-n));
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 		const char *name = names && names[i] ? names[i] : "";
 		struct source *match = NULL;
 		char mine[FDSTORE_NAME_MAX + 1];
 
-		for (size_t k = 0; k < h->n_sources && !match; k++) {
-			struct source *s = &h->sources[k];
+		for (size_t k = 0; k < n_sources && !match; k++) {
+			struct source *s = sources[k];
 
 			if (s->stored_fd < 0 &&
 			    fdstore_name(s->clone_path, mine, sizeof(mine)) >= 0 &&
@@ -60,7 +60,7 @@ void fdstore_take(struct helper *h)
 			match->stored_fd = fd;
 			continue;
 		}
-		log_warning(h->vm, "fd store: '%.*s' is no clone of this VM; dropped", 64, name);
+		log_warning(vm, "fd store: '%.*s' is no clone of this VM; dropped", 64, name);
 		(void)close(fd);
 		if (name[0])
 			fdstore_remove_name(name);
@@ -72,12 +72,11 @@ void fdstore_take(struct helper *h)
 
 void fdstore_add(struct source *s)
 {
-	struct helper *h = s->helper;
 	char name[FDSTORE_NAME_MAX + 1], msg[FDSTORE_NAME_MAX + 32];
 	int r;
 
 	if (fdstore_name(s->clone_path, name, sizeof(name)) < 0) {
-		log_warning(h->vm,
+		log_warning(s->vm,
 			    "'%s': name too long for the fd store; a restart makes a new clone",
 			    s->clone_path);
 		return;
@@ -85,7 +84,7 @@ void fdstore_add(struct source *s)
 	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
 	r = sd_pid_notify_with_fds(0, 0, msg, &s->uinput_fd, 1);
 	if (r < 0)
-		log_warning(h->vm, "'%s': cannot keep the clone in the fd store: %s", s->clone_path,
+		log_warning(s->vm, "'%s': cannot keep the clone in the fd store: %s", s->clone_path,
 			    strerror(-r));
 	s->stored = r > 0;
 }

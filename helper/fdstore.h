@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "helper.h"
+#include "source.h"
 
 /* systemd's limit for FDNAME=, without the NUL. */
 #define FDSTORE_NAME_MAX 255
@@ -26,13 +26,14 @@ int fdstore_name(const char *clone_path, char *buf, size_t size);
 
 /*
  * Takes the fds systemd passed (sd_listen_fds_with_names): each one whose name
- * is a clone of h->sources goes to that source's stored_fd (to be validated
- * by source_open()); any other is closed and removed from the store. Call
- * once, before the sources are opened. Logs what it drops.
+ * is a clone of one of the n sources goes to that source's stored_fd (to be
+ * validated by source_open()); any other is closed and removed from the
+ * store. Call once, before the sources are opened. Logs what it drops, as vm.
  */
-void fdstore_take(struct helper *h);
+void fdstore_take(const char *vm, struct source *const *sources, size_t n);
 
-/* Stores s->uinput_fd under s's name; sets s->stored when systemd got it. Logs a failure. */
+/* Stores s->uinput_fd under s's name; sets s->stored when systemd got it. Logs a failure
+ * as s->vm. */
 void fdstore_add(struct source *s);
 
 /* Removes s's clone from the store (FDSTOREREMOVE=1) if it is there. */

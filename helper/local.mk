@@ -2,7 +2,6 @@
 libexec_PROGRAMS += vfio-kvm-helper
 vfio_kvm_helper_SOURCES = \
 	helper/main.c \
-	helper/helper.h \
 	helper/log.h \
 	helper/source.c helper/source.h \
 	helper/forward.c helper/forward.h \
@@ -11,7 +10,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/ring-follow.c helper/ring-follow.h \
 	helper/bus.c helper/bus.h \
 	helper/fdstore.c helper/fdstore.h \
-	helper/presence.c helper/presence.h \
+	helper/device.c helper/device.h \
 	helper/inotify-read.c helper/inotify-read.h \
 	helper/loop.c helper/loop.h
 vfio_kvm_helper_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)

@@ -19,83 +19,174 @@
 #include <systemd/sd-event.h>
 
 #include "bus.h"
+#include "device.h"
 #include "fdstore.h"
+#include "focus-file.h"
 #include "focus.h"
 #include "helper-argv.h"
-#include "helper.h"
 #include "log.h"
-#include "presence.h"
+#include "loop.h"
 #include "ring-follow.h"
 
 /* Filled once by helper_args_parse() (helper-argv.h); read by run(). */
 static struct helper_args arg;
 
-/* The clone's uinput fd: the target's LED changes reach the device while it is ours. */
-static void clone_take_events(struct source *s)
-{
-	if (source_read_clone(s) && s->fwd.mode == FORWARD_ON)
-		(void)source_write_leds(s, s->clone_leds);
-}
-
 /*
- * s->fd is readable: forward what it has. The rest happens rarely. Returns
- * true when more than forwarding happened (sd-event must look again).
+ * The composition root: the helper's parts, and the ops through which each
+ * reports up. Nothing below main.c knows this struct.
  */
-static bool on_input(struct source *s)
+struct helper {
+	const char *vm;
+	const char *run_dir;
+	bool include_host;
+	sd_event *event;
+	struct loop loop;         /* the devices' input fds, and event's fd (loop.h) */
+	struct hotkey hotkey;     /* shared by every device that can complete a hotkey */
+	struct device *devices;   /* n_devices, owned */
+	size_t n_devices;
+	struct focus focus;       /* the devices gaining and losing focus together */
+	struct follow follow;     /* the ring and the focus file */
+	struct bus *bus;          /* NULL: no bus (--no-bus, or unreachable) */
+};
+
+static void on_device_changed(void *userdata, struct device *d)
 {
-	struct helper *h = s->helper;
-	int r = forward_read(&s->fwd);
-	bool more = false;
+	struct helper *h = userdata;
 
-	/*
-	 * The input core passes EV_MSC to the device as well as to readers, so
-	 * uinput queues every MSC_SCAN we wrote on the clone's fd. Taking it
-	 * now, while the fd is known readable, saves the loop a wakeup per
-	 * keyboard frame: epoll checks readiness again before it reports.
-	 */
-	if (s->fwd.echo_pending) {
-		s->fwd.echo_pending = false;
-		clone_take_events(s);
-	}
-
-	if (_unlikely_(s->fwd.write_error < 0)) {
-		if (!s->error_logged)
-			log_error(h->vm, "'%s': writing to the clone: %s", s->clone_path,
-				  strerror(-s->fwd.write_error));
-		s->error_logged = true;
-		s->fwd.write_error = 0;
-	}
-	if (_unlikely_(r < 0)) {
-		focus_source_failed(h, s, r);
-		more = true;
-	}
-	if (_unlikely_(s->fwd.fired != NULL)) {
-		const struct hotkey_binding *binding = s->fwd.fired;
-
-		s->fwd.fired = NULL;
-		follow_hotkey(h, binding, s->fwd.fired_sec, s->fwd.fired_usec);
-		more = true;
-	}
-	if (_unlikely_(s->fwd.mode == FORWARD_WAIT)) {
-		focus_try_grab(h, s);
-		more = true;
-	}
-	if (_unlikely_(h->bindings_pending)) {
-		follow_idle(h);
-		more = true;
-	}
-	return more;
+	focus_status(&h->focus);
 }
 
-static int on_clone(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+static void on_device_grab_busy(void *userdata, struct device *d)
 {
-	clone_take_events(userdata);
+	struct helper *h = userdata;
+
+	follow_arm_timer(&h->follow);
+}
+
+static void on_device_hotkey(void *userdata, const struct hotkey_binding *binding, uint64_t sec,
+			     uint32_t usec)
+{
+	struct helper *h = userdata;
+
+	follow_hotkey(&h->follow, binding, sec, usec);
+}
+
+static const struct device_ops device_ops = {
+	.changed = on_device_changed,
+	.grab_busy = on_device_grab_busy,
+	.hotkey = on_device_hotkey,
+};
+
+static void on_follow_focus(void *userdata, const char *target)
+{
+	struct helper *h = userdata;
+
+	focus_follow(&h->focus, target);
+}
+
+static void on_follow_announce(void *userdata, const char *target, const char *previous, bool now)
+{
+	struct helper *h = userdata;
+
+	if (!h->bus)
+		return;
+	if (now)
+		bus_announce_now(h->bus, target, previous);
+	else
+		bus_announce(h->bus, target, previous);
+}
+
+static void on_follow_bindings(void *userdata)
+{
+	struct helper *h = userdata;
+
+	for (size_t i = 0; i < h->n_devices; i++)
+		device_hotkeys_changed(&h->devices[i]);
+}
+
+static void on_follow_retry_grabs(void *userdata)
+{
+	struct helper *h = userdata;
+
+	focus_retry_grabs(&h->focus);
+}
+
+static const struct follow_ops follow_ops = {
+	.focus = on_follow_focus,
+	.announce = on_follow_announce,
+	.bindings_changed = on_follow_bindings,
+	.retry_grabs = on_follow_retry_grabs,
+};
+
+static int on_bus_next(void *userdata, struct diag *diag)
+{
+	struct helper *h = userdata;
+	struct focus_result res;
+
+	return focus_next(h->run_dir, h->include_host, (struct focus_stamp){0, 0}, &res, diag);
+}
+
+static int on_bus_focus(void *userdata, const char *target, struct diag *diag)
+{
+	struct helper *h = userdata;
+	struct focus_result res;
+
+	return focus_set(h->run_dir, target, (struct focus_stamp){0, 0}, &res, diag);
+}
+
+static int on_bus_release(void *userdata, struct diag *diag)
+{
+	struct helper *h = userdata;
+	struct focus_result res;
+
+	return focus_release(h->run_dir, (struct focus_stamp){0, 0}, &res, diag);
+}
+
+static int on_bus_target(void *userdata, char *ret, size_t size, struct diag *diag)
+{
+	struct helper *h = userdata;
+	struct focus_state st;
+	int r = focus_read(h->run_dir, &st, diag);
+
+	if (r < 0)
+		return r;
+	snprintf(ret, size, "%s", st.target);
 	return 0;
 }
 
-int helper_add_input(struct helper *h, struct source *s)
+static void on_bus_resumed(void *userdata)
 {
-	return loop_input_add(&h->loop, s, h->focus || s->hotkey_capable);
+	struct helper *h = userdata;
+
+	for (size_t i = 0; i < h->n_devices; i++)
+		device_replug(&h->devices[i]);
+	focus_status(&h->focus);
+	/* Keys let go may have ended a wait for the hotkey machine to be idle. */
+	follow_idle(&h->follow);
+}
+
+static const struct bus_ops bus_ops = {
+	.next = on_bus_next,
+	.focus = on_bus_focus,
+	.release = on_bus_release,
+	.target = on_bus_target,
+	.resumed = on_bus_resumed,
+};
+
+/*
+ * A device's fd is readable: forward what it has. The rest happens rarely.
+ * Returns true when more than forwarding happened (sd-event must look again).
+ */
+static bool on_input(struct source *s)
+{
+	struct helper *h = device_of_source(s)->userdata;
+	bool more = device_read(device_of_source(s));
+
+	if (_unlikely_(h->follow.bindings_pending)) {
+		follow_idle(&h->follow);
+		more = true;
+	}
+	return more;
 }
 
 static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
@@ -106,31 +197,40 @@ static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, voi
 /* Clones first (keys released, ungrabbed), then the ring: whoever gets focus can grab. */
 static void helper_close(struct helper *h)
 {
-	for (size_t i = 0; h->sources && i < h->n_sources; i++)
-		source_close(&h->sources[i]);
-	follow_stop(h);
+	for (size_t i = 0; h->devices && i < h->n_devices; i++)
+		device_close(&h->devices[i]);
+	follow_stop(&h->follow);
 	h->bus = bus_close(h->bus);
-	free(h->sources);
-	h->sources = NULL;
+	free(h->devices);
+	h->devices = NULL;
 	loop_done(&h->loop);
 	h->event = sd_event_unref(h->event);
 }
 
 static int run(void)
 {
-	struct helper h = {
+	struct helper root = {
 		.vm = arg.vm,
 		.run_dir = arg.run_dir,
-		.cache_dir = arg.cache_dir,
 		.include_host = arg.include_host,
-		.direct = arg.hotkeys[HOTKEY_DIRECT].keys,
-		.inotify_fd = -1,
 		.loop.epoll_fd = -1,
+		.follow = {
+			.vm = arg.vm,
+			.run_dir = arg.run_dir,
+			.include_host = arg.include_host,
+			.direct = arg.hotkeys[HOTKEY_DIRECT].keys,
+			.inotify_fd = -1,
+			.ops = &follow_ops,
+		},
+		.focus = {.vm = arg.vm, .run_dir = arg.run_dir, .target = RING_HOST},
 	};
+	struct source *sources[DOMAIN_SOURCES_MAX];
 	struct diag diag;
 	sigset_t mask;
 	int r;
 
+	root.follow.hk = &root.hotkey;
+	root.follow.userdata = &root;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -140,80 +240,77 @@ static int run(void)
 		return r;
 	}
 
-	memcpy(h.base, arg.hotkeys, sizeof(h.base));
-	r = follow_init(&h);
+	memcpy(root.follow.base, arg.hotkeys, sizeof(root.follow.base));
+	r = follow_init(&root.follow);
 	if (r >= 0)
-		r = sd_event_new(&h.event);
+		r = sd_event_new(&root.event);
 	if (r >= 0)
-		r = loop_init(&h.loop, h.event);
+		r = loop_init(&root.loop, root.event);
 	if (r < 0) {
 		log_error(arg.vm, "setting up: %s", strerror(-r));
 		goto out;
 	}
+	root.follow.event = root.event;
 
-	h.sources = calloc(arg.n_devices, sizeof(*h.sources));
-	if (!h.sources) {
+	/* The ring first: a second helper of a running VM must touch none of its clones. */
+	r = follow_join(&root.follow);
+	if (r < 0)
+		goto out;
+
+	root.devices = calloc(arg.n_devices, sizeof(*root.devices));
+	if (!root.devices) {
 		r = -ENOMEM;
 		log_error(arg.vm, "%s", strerror(-r));
 		goto out;
 	}
 	for (size_t i = 0; i < arg.n_devices; i++) {
-		struct source *s = &h.sources[i];
+		struct device *d = &root.devices[i];
 
-		s->helper = &h;
-		s->fd = s->uinput_fd = s->stored_fd = s->watch_fd = -1;
-		s->wd_dir = s->wd_parent = s->wd_node_dir = -1;
-		strcpy(s->phys_path, arg.devices[i].phys);
-		strcpy(s->clone_path, arg.devices[i].clone);
-		s->toggle = arg.devices[i].toggle;
+		device_init(d, root.event, &root.loop, &root.hotkey, &device_ops, &root);
+		d->src.vm = arg.vm;
+		d->src.cache_dir = arg.cache_dir;
+		strcpy(d->src.phys_path, arg.devices[i].phys);
+		strcpy(d->src.clone_path, arg.devices[i].clone);
+		d->src.toggle = arg.devices[i].toggle;
+		sources[i] = &d->src;
 	}
-	h.n_sources = arg.n_devices;
+	root.n_devices = arg.n_devices;
+	root.focus.devices = root.devices;
+	root.focus.n_devices = root.n_devices;
 	/* The clones of a helper that died, kept by systemd: taken back, not made anew. */
-	fdstore_take(&h);
-	for (size_t i = 0; i < arg.n_devices; i++) {
-		struct source *s = &h.sources[i];
-
-		r = source_open(s, &h.hotkey, &diag);
+	fdstore_take(arg.vm, sources, root.n_devices);
+	for (size_t i = 0; i < root.n_devices; i++) {
+		r = device_open(&root.devices[i], &diag);
 		if (r < 0) {
 			log_error(arg.vm, "%s", diag.msg);
 			goto out;
 		}
-		/* Absent, its clone made from the cache: waited for like an unplugged one. */
-		if (s->fd < 0)
-			presence_wait(&h, s);
-		else
-			r = helper_add_input(&h, s);
-		if (r >= 0)
-			r = sd_event_add_io(h.event, &s->clone_io, s->uinput_fd, EPOLLIN, on_clone,
-					    s);
-		if (r < 0) {
-			log_error(arg.vm, "'%s': %s", s->phys_path, strerror(-r));
-			goto out;
-		}
 	}
 
-	r = sd_event_add_signal(h.event, NULL, SIGTERM, on_signal, NULL);
+	r = sd_event_add_signal(root.event, NULL, SIGTERM, on_signal, NULL);
 	if (r >= 0)
-		r = sd_event_add_signal(h.event, NULL, SIGINT, on_signal, NULL);
+		r = sd_event_add_signal(root.event, NULL, SIGINT, on_signal, NULL);
 	if (r < 0) {
 		log_error(arg.vm, "adding signal handlers: %s", strerror(-r));
 		goto out;
 	}
 
-	r = follow_start(&h);
+	r = follow_start(&root.follow);
 	if (r < 0)
 		goto out;
+	snprintf(root.focus.target, sizeof(root.focus.target), "%s", root.follow.target);
+	focus_status(&root.focus);
 	if (arg.bus)
-		h.bus = bus_open(&h);
-	follow_take_focus(&h, arg.focus);
+		root.bus = bus_open(root.event, arg.vm, &bus_ops, &root);
+	follow_take_focus(&root.follow, arg.focus);
 	(void)sd_notify(0, "READY=1");
 
-	r = loop_run(&h.loop, on_input);
+	r = loop_run(&root.loop, on_input);
 	(void)sd_notify(0, "STOPPING=1");
 	if (r < 0)
 		log_error(arg.vm, "event loop: %s", strerror(-r));
 out:
-	helper_close(&h);
+	helper_close(&root);
 	return r;
 }
 

@@ -13,7 +13,6 @@
 
 #include "devcache.h"
 #include "fdstore.h"
-#include "helper.h"
 #include "log.h"
 #include "source.h"
 
@@ -177,6 +176,14 @@ static bool source_caps_match(const struct libevdev *a, const struct libevdev *b
 	return true;
 }
 
+/* Whether dev is a clone, ours or another helper's: its phys says so (source.h). */
+static bool source_is_clone(const struct libevdev *dev)
+{
+	const char *phys = libevdev_get_phys(dev);
+
+	return phys && strncmp(phys, CLONE_PHYS_PREFIX, strlen(CLONE_PHYS_PREFIX)) == 0;
+}
+
 /* /dev/input/eventN of the input device sysname (inputM), from sysfs. */
 static int source_event_node(const char *sysname, char *buf, size_t size)
 {
@@ -260,6 +267,9 @@ static int source_create(struct source *s, const char *phys, struct diag *diag)
 		return diag_set(diag, r, "'%s': cannot create clone with /dev/uinput: %s",
 				s->phys_path, strerror(-r));
 	}
+	/* No force feedback (source.h): s->evdev describes the clone from here on. */
+	(void)libevdev_disable_event_type(s->evdev, EV_FF);
+	(void)libevdev_disable_event_type(s->evdev, EV_FF_STATUS);
 	r = libevdev_uinput_create_from_device(s->evdev, s->uinput_fd, &s->uinput);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': cannot create clone with /dev/uinput: %s",
@@ -278,7 +288,7 @@ static int source_create(struct source *s, const char *phys, struct diag *diag)
 /* Records what the device looks like, for a start while it is absent (devcache.h). */
 static void source_cache(struct source *s)
 {
-	const char *dir = s->helper->cache_dir;
+	const char *dir = s->cache_dir;
 	struct devcache c;
 	struct diag diag;
 
@@ -287,7 +297,7 @@ static void source_cache(struct source *s)
 	(void)mkdir(dir, 0755);
 	if (devcache_write(dir, strrchr(s->phys_path, '/') + 1, &c, &diag) < 0 &&
 	    !s->cache_logged) {
-		log_warning(s->helper->vm, "capability cache: %s", diag.msg);
+		log_warning(s->vm, "capability cache: %s", diag.msg);
 		s->cache_logged = true;
 	}
 }
@@ -295,7 +305,7 @@ static void source_cache(struct source *s)
 /* The device is absent: its capabilities from the cache, or a clear refusal. */
 static int source_from_cache(struct source *s, struct diag *diag)
 {
-	const char *dir = s->helper->cache_dir;
+	const char *dir = s->cache_dir;
 	struct devcache c;
 	struct diag cache_diag;
 	int r;
@@ -312,9 +322,8 @@ static int source_from_cache(struct source *s, struct diag *diag)
 	r = devcache_to_evdev(&c, &s->evdev);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': %s", s->phys_path, strerror(-r));
-	log_info(s->helper->vm, "'%s' is absent: its clone is made from the cache; waiting for it",
+	log_info(s->vm, "'%s' is absent: its clone is made from the cache; waiting for it",
 		 s->phys_path);
-	s->gone = true;
 	return 0;
 }
 
@@ -337,7 +346,20 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 		r = libevdev_new_from_fd(s->fd, &s->evdev);
 		if (r < 0)
 			goto fail_errno;
-		source_cache(s);
+		/* Absent, as far as we are concerned; the wait logs it (once). */
+		if (source_is_clone(s->evdev)) {
+			libevdev_free(s->evdev);
+			s->evdev = NULL;
+			s->fd = safe_close(s->fd);
+			r = source_from_cache(s, diag);
+			if (r == -ENOENT)
+				diag_set(diag, r, "'%s' leads to a clone, not to the device, and the "
+					 "device was never seen: its clone cannot be made",
+					 s->phys_path);
+			if (r < 0)
+				goto fail;
+		} else
+			source_cache(s);
 	}
 
 	r = snprintf(phys, sizeof(phys), CLONE_PHYS_PREFIX "%s", strrchr(s->clone_path, '/') + 1);
@@ -353,7 +375,7 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 		adopted = r >= 0;
 		s->stored = adopted;
 		if (!adopted) {
-			log_warning(s->helper->vm, "'%s': stored clone dropped: %s", s->clone_path,
+			log_warning(s->vm, "'%s': stored clone dropped: %s", s->clone_path,
 				    adopt_diag.msg);
 			s->stored_fd = safe_close(s->stored_fd);
 			s->stored = true; /* so that the next line removes it */
@@ -376,7 +398,7 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 				 s->clone_path, strerror(-r));
 			goto fail;
 		}
-		log_info(s->helper->vm, "'%s': took the clone '%s' back from the fd store",
+		log_info(s->vm, "'%s': took the clone '%s' back from the fd store",
 			 s->clone_path, s->clone_node);
 	}
 
@@ -403,6 +425,11 @@ int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag)
 	r = libevdev_new_from_fd(fd, &dev);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': %s", s->phys_path, strerror(-r));
+	if (source_is_clone(dev)) {
+		libevdev_free(dev);
+		return diag_set(diag, -ELOOP, "'%s' leads to a clone, not to the device; "
+				"waiting for the device", s->phys_path);
+	}
 	if (!source_caps_match(s->evdev, dev)) {
 		libevdev_free(dev);
 		return diag_set(diag, -EMEDIUMTYPE,
@@ -419,7 +446,6 @@ int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag)
 
 void source_close_physical(struct source *s)
 {
-	loop_input_remove(&s->helper->loop, s);
 	s->fd = safe_close(s->fd);
 	s->fwd.src_fd = -1;
 }
@@ -493,10 +519,6 @@ uint32_t source_read_leds(const struct source *s)
 
 void source_close(struct source *s)
 {
-	loop_input_remove(&s->helper->loop, s);
-	s->clone_io = sd_event_source_disable_unref(s->clone_io);
-	s->watch_io = sd_event_source_disable_unref(s->watch_io);
-	s->watch_fd = safe_close(s->watch_fd);
 	if (s->uinput_fd >= 0 && s->clone_node[0])
 		(void)forward_release(&s->fwd);
 	/* The host's LEDs back, before the host gets the keyboard back. */
@@ -504,14 +526,13 @@ void source_close(struct source *s)
 		(void)source_write_leds(s, s->host_leds);
 	if (s->fd >= 0)
 		(void)source_grab(s, false);
-	if (s->uinput_fd >= 0 && s->clone_node[0]) {
-		source_unlink(s);
-		if (s->uinput)
-			libevdev_uinput_destroy(s->uinput);
-		else
-			(void)ioctl(s->uinput_fd, UI_DEV_DESTROY);
-		s->uinput = NULL;
-	}
+	source_unlink(s);
+	/* Created without a node (libevdev found none): destroyed all the same. */
+	if (s->uinput)
+		libevdev_uinput_destroy(s->uinput);
+	else if (s->uinput_fd >= 0 && s->clone_node[0])
+		(void)ioctl(s->uinput_fd, UI_DEV_DESTROY);
+	s->uinput = NULL;
 	fdstore_remove(s);
 	s->uinput_fd = safe_close(s->uinput_fd);
 	s->stored_fd = safe_close(s->stored_fd);

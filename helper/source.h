@@ -7,17 +7,15 @@
 
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
-#include <systemd/sd-event.h>
 
 #include "bounds.h"
 #include "diag.h"
 #include "forward.h"
 #include "keyset.h"
 
-struct helper;
-
 struct source {
-	struct helper *helper;        /* owner, for the event callbacks */
+	const char *vm;               /* the VM's name, for messages (not owned) */
+	const char *cache_dir;        /* capabilities seen before (devcache.h; not owned) */
 	char phys_path[VK_PATH_MAX];  /* physical device, as given */
 	char clone_path[VK_PATH_MAX]; /* symlink to the clone's event node */
 	struct keyset toggle;         /* QEMU input-linux grab toggle (n == 0: none) */
@@ -32,35 +30,29 @@ struct source {
 	char clone_node[VK_PATH_MAX]; /* /dev/input/eventN of the clone ("" until created) */
 	bool linked;                  /* clone_path was created by us */
 	bool hotkey_capable;          /* has a key of some hotkey: read even without focus */
-	bool gone;                    /* absent (unplugged): s->fd closed, waiting (presence.h) */
-	bool mismatch_logged;         /* a replugged device with other capabilities was logged */
 	bool cache_logged;            /* a failure to write its capability cache was logged */
-	bool error_logged;            /* a grab or write failure was logged */
-	bool grab_busy;               /* the last grab got EBUSY: another helper still holds it */
 	bool in_loop;                 /* s->fd is in the helper's loop (loop.h) */
 	bool polled;                  /* ...and read now */
-	sd_event_source *clone_io;    /* the uinput fd: what the target writes (LEDs) */
-	int watch_fd;                 /* inotify while absent (-1), see presence.h */
-	int wd_dir, wd_parent;        /* its watches: the link's directory and that one's parent */
-	int wd_node_dir;              /* after EACCES: the node's directory, for node_name */
-	char node_name[32];
-	sd_event_source *watch_io;
 	struct forward fwd;
 };
 
 /*
- * s must be zeroed, with fd = uinput_fd = watch_fd = -1, stored_fd as
+ * s must be zeroed, with fd = uinput_fd = -1, vm and cache_dir set, stored_fd as
  * fdstore_take() left it (-1: none) and the paths filled in. Opens
  * s->phys_path, creates the clone (same name, IDs, capabilities, abs info and
- * repeat settings; phys CLONE_PHYS_PREFIX + basename of clone_path), opened
+ * repeat settings, but no force feedback: neither virtio-input nor QEMU's
+ * input-linux carries it, and an upload nobody answers would hang its caller
+ * in EVIOCSFF; phys CLONE_PHYS_PREFIX + basename of clone_path), opened
  * O_NONBLOCK, and makes s->clone_path a symlink to its node (atomically; the
  * parent directory is created if missing). With a stored_fd, that clone is
  * adopted instead if it still is ours and matches the device (else it is
  * dropped, logged, and a new one made): keys still down on it are released
  * and its LED state is read. A new clone goes to the fd store. A device that
- * does not exist (ENOENT, ENODEV, ENXIO) gets its clone from the capability
- * cache in helper->cache_dir and is left absent (s->fd = -1, gone; the caller
- * waits for it); never seen before: -ENOENT with diag. A device opened is
+ * does not exist (ENOENT, ENODEV, ENXIO), or whose name leads to a clone
+ * (ours or another helper's: phys starts with CLONE_PHYS_PREFIX; taking it
+ * would read our own output), gets its clone from the capability cache in
+ * s->cache_dir and is left absent (s->fd = -1; the caller waits for it);
+ * never seen before: -ENOENT with diag. A device opened is
  * written to that cache (a failure is logged once). hk is the
  * helper's hotkey machine; it decides hotkey_capable. On failure returns a
  * negative errno with diag "'path': what failed", and everything made so far
@@ -72,12 +64,14 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag);
  * For an absent source (s->fd < 0, clone kept): opens s->phys_path again and
  * checks it has the capabilities the clone was made with. Returns 0 (s->fd,
  * s->evdev and the forwarder set up, mode FORWARD_OFF, nothing down), or a
- * negative errno: the open's (-ENOENT, -EACCES, …) or -EMEDIUMTYPE with diag
- * for a different device under that name.
+ * negative errno: the open's (-ENOENT, -EACCES, …), -EMEDIUMTYPE with diag
+ * for a different device under that name, or -ELOOP with diag for a clone
+ * (see source_open()) under that name.
  */
 int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag);
 
-/* Closes the physical device (after it went away); the clone and s->evdev stay. */
+/* Closes the physical device (after it went away); the clone and s->evdev stay.
+ * The caller takes s out of its event loop first. */
 void source_close_physical(struct source *s);
 
 /*
@@ -96,7 +90,7 @@ uint32_t source_read_leds(const struct source *s);
 /*
  * Releases keys down on the clone, ungrabs, destroys the clone and removes
  * the symlink if it still points to the clone. Safe on a partly opened or
- * closed source; idempotent.
+ * closed source; idempotent. The caller takes s out of its event loop first.
  */
 void source_close(struct source *s);
 

@@ -1,12 +1,13 @@
 # engine: the hotkey machine, the forwarding hot path (fed through pipes), the
-# helper's pure ring decisions and its inotify reader, the capability cache's
+# helper's pure ring decisions, its ring follower (on a temporary run
+# directory) and its inotify reader, the capability cache's
 # format, and the helper on real uinput devices (skipped without root and
 # /dev/uinput; the D-Bus one also without a system bus; the fault one's
 # systemd test and the sleep one outside the guest).
 check_PROGRAMS += test-hotkey test-forward test-announce test-devcache test-inotify-read test-loop \
-	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
+	test-follow test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
 TESTS += test-hotkey test-forward test-announce test-devcache test-inotify-read test-loop \
-	test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
+	test-follow test-uinput-helper test-uinput-ring test-uinput-bus test-uinput-fault test-uinput-sleep
 
 test_hotkey_SOURCES = tests/unit/test-hotkey.c tests/test.h
 test_hotkey_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS)
@@ -30,6 +31,14 @@ test_loop_SOURCES = tests/unit/test-loop.c tests/test.h helper/loop.c helper/loo
 test_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper -I$(top_srcdir)/tests
 test_loop_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 test_loop_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
+
+# The ring follower on a temporary run directory, with a real sd-event.
+test_follow_SOURCES = tests/unit/test-follow.c tests/test.h tests/test-tmpdir.h \
+	helper/ring-follow.c helper/ring-follow.h helper/announce.c helper/announce.h \
+	helper/inotify-read.c helper/inotify-read.h
+test_follow_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper -I$(top_srcdir)/tests
+test_follow_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+test_follow_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
 
 test_announce_SOURCES = tests/unit/test-announce.c tests/test.h \
 	helper/announce.c helper/announce.h helper/forward.c helper/forward.h

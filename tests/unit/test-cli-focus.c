@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +351,26 @@ TEST(focus_unknown_or_bad_target_fails)
 	ASSERT_EQ(res.status, 1);
 	ASSERT_CONTAINS(res.err, "vfio-kvm: ");
 	ASSERT_EQ(strchr(res.err, '\n') - res.err, (long)strlen(res.err) - 1);
+}
+
+TEST(a_held_lock_is_waited_for_then_named)
+{
+	char path[128];
+	struct result res;
+	int fd;
+
+	/* Another open file of the lock: to the CLI, another process holding it. */
+	snprintf(path, sizeof(path), "%s/" RING_LOCK_NAME, run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+	RUN(&res, "release", "--run-dir", run_dir);
+	close(fd);
+	ASSERT_EQ(res.status, 1);
+	ASSERT_STREQ(res.out, "");
+	ASSERT_CONTAINS(res.err, "/" RING_LOCK_NAME ": held by another process; try again\n");
+	RUN(&res, "release", "--run-dir", run_dir);
+	ASSERT_EQ(res.status, 0);
 }
 
 TEST(usage_errors_exit_2)

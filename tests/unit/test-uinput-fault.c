@@ -367,7 +367,7 @@ static void reset_slot(struct rig *r, size_t i)
 	p->kbd = safe_close(p->kbd);
 	p->err_len = 0;
 	p->err[0] = '\0';
-	snprintf(path, sizeof(path), "%s/notify-%s", r->dir, p->vm);
+	snprintf(path, sizeof(path), "%s/notify-%zu-%s", r->dir, i, p->vm);
 	unlink(path);
 }
 

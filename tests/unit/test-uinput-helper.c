@@ -191,3 +191,122 @@ TEST(failed_setup_undoes_everything)
 	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r.kbd)), 0);
 	rig_close(&r);
 }
+
+/* Points the link at path (a node), atomically. */
+static bool relink(const char *link, const char *path)
+{
+	char tmp[400];
+
+	snprintf(tmp, sizeof(tmp), "%s.new", link);
+	(void)unlink(tmp);
+	return symlink(path, tmp) == 0 && rename(tmp, link) == 0;
+}
+
+static void clone_link_body(struct rig *r, const char *cache)
+{
+	const char *const args[] = {"--cache-dir", cache, NULL};
+	char node[256];
+	ssize_t n;
+
+	/* Another helper's clones, and a cache that saw the real devices. */
+	ASSERT_TRUE(rig_start(r, 0, "other", false, args));
+	ASSERT_TRUE(rig_wait_notify(r, 0, "READY=1"));
+	n = readlink(r->helpers[0].kbd_clone, node, sizeof(node) - 1);
+	ASSERT_TRUE(n > 0);
+	node[n] = '\0';
+
+	/* The keyboard's name now leads to that clone: not a source, waited for. */
+	ASSERT_TRUE(relink(r->kbd_link, node));
+	ASSERT_TRUE(rig_start(r, 1, "vmtest", false, args));
+	ASSERT_TRUE(rig_wait_notify(r, 1, "READY=1"));
+	ASSERT_TRUE(rig_wait_err(&r->helpers[1], "leads to a clone, not to the device"));
+	ASSERT_TRUE(rig_wait_seen(r, "vmtest", 0, 0, 0));
+
+	/* The real keyboard under its name again: taken. */
+	ASSERT_TRUE(relink(r->kbd_link, libevdev_uinput_get_devnode(r->kbd)));
+	ASSERT_TRUE(rig_wait_seen(r, "vmtest", 1, 0, 0));
+	ASSERT_EQ(rig_stop(r, 1, SIGTERM), 0);
+	ASSERT_EQ(rig_stop(r, 0, SIGTERM), 0);
+}
+
+TEST(a_link_to_a_clone_is_never_taken_as_the_source)
+{
+	char cache[] = "/tmp/vk-cache-XXXXXX", path[300];
+	struct rig r;
+
+	if (!mkdtemp(cache))
+		TEST_FAIL("mkdtemp: %s", strerror(errno));
+	if (rig_open(&r))
+		clone_link_body(&r, cache);
+	else
+		TEST_FAIL("rig: %s", strerror(errno));
+	rig_close(&r);
+	snprintf(path, sizeof(path), "%s/test-kbd", cache);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/test-mouse", cache);
+	unlink(path);
+	rmdir(cache);
+}
+
+/* A "physical" gamepad with rumble; NULL on failure. */
+static struct libevdev_uinput *make_rumble_pad(void)
+{
+	struct libevdev *dev = libevdev_new();
+	struct libevdev_uinput *ui = NULL;
+
+	libevdev_set_name(dev, "vfio-kvm test pad");
+	libevdev_set_id_bustype(dev, BUS_USB);
+	libevdev_set_id_vendor(dev, 0x1234);
+	libevdev_set_id_product(dev, 0x567a);
+	libevdev_enable_event_code(dev, EV_KEY, BTN_SOUTH, NULL);
+	libevdev_enable_event_code(dev, EV_FF, FF_RUMBLE, NULL);
+	if (libevdev_uinput_create_from_device(dev, LIBEVDEV_UINPUT_OPEN_MANAGED, &ui) < 0)
+		ui = NULL;
+	libevdev_free(dev);
+	return ui;
+}
+
+static void rumble_body(struct rig *r, struct libevdev_uinput *pad)
+{
+	struct ff_effect effect = {
+		.type = FF_RUMBLE,
+		.id = -1,
+		.u.rumble = {.strong_magnitude = 0x8000},
+		.replay = {.length = 100},
+	};
+	struct libevdev *clone = NULL;
+	_cleanup_(closep) int fd = -1;
+	int64_t start;
+	int r_ioctl;
+
+	ASSERT_TRUE(relink(r->kbd_link, libevdev_uinput_get_devnode(pad)));
+	ASSERT_TRUE(rig_start(r, 0, "vmtest", false, NULL));
+	ASSERT_TRUE(rig_wait_notify(r, 0, "READY=1"));
+	fd = open(r->helpers[0].kbd_clone, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(libevdev_new_from_fd(fd, &clone), 0);
+	ASSERT_STREQ(libevdev_get_name(clone), "vfio-kvm test pad");
+	ASSERT_TRUE(libevdev_has_event_code(clone, EV_KEY, BTN_SOUTH));
+	ASSERT_TRUE(!libevdev_has_event_type(clone, EV_FF));
+	libevdev_free(clone);
+	/* Nobody would answer an upload: refused at once, not after uinput's 30 s. */
+	start = rig_now_ms();
+	r_ioctl = ioctl(fd, EVIOCSFF, &effect);
+	ASSERT_EQ(r_ioctl, -1);
+	ASSERT_TRUE(rig_now_ms() - start < 5000);
+	ASSERT_EQ(rig_stop(r, 0, SIGTERM), 0);
+}
+
+TEST(clone_carries_no_force_feedback)
+{
+	struct libevdev_uinput *pad = NULL;
+	struct rig r;
+
+	if (!rig_open(&r) || !(pad = make_rumble_pad())) {
+		rig_close(&r);
+		TEST_FAIL("rig: %s", strerror(errno));
+	}
+	rumble_body(&r, pad);
+	rig_close(&r);
+	libevdev_uinput_destroy(pad);
+}

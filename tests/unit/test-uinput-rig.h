@@ -17,6 +17,7 @@
 #include <libevdev/libevdev.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -192,7 +193,8 @@ static inline bool rig_start(struct rig *r, size_t i, const char *vm, bool bus,
 	for (; extra && *extra && argc < ARRAY_SIZE(argv) - 1; extra++)
 		argv[argc++] = *extra;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify-%s", r->dir, vm) >=
+	/* Per slot: two helpers of one VM (the second refused) each get their own. */
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify-%zu-%s", r->dir, i, vm) >=
 	    sizeof(sa.sun_path))
 		return false;
 	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -226,6 +228,37 @@ static inline bool rig_read_err(struct rig_helper *p)
 		return false;
 	p->err_len += (size_t)n;
 	p->err[p->err_len] = '\0';
+	return true;
+}
+
+/* Waits until helper p's stderr holds text; false on timeout or exit. */
+static inline bool rig_wait_err(struct rig_helper *p, const char *text)
+{
+	int64_t end = rig_now_ms() + RIG_WAIT_MS;
+
+	for (int64_t left; !strstr(p->err, text);) {
+		struct pollfd pfd = {p->err_fd, POLLIN, 0};
+
+		left = end - rig_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 || !rig_read_err(p))
+			return false;
+	}
+	return true;
+}
+
+/* Takes <run_dir>/lock the way any root process could; closing *ret drops it. */
+static inline bool rig_hold_lock(struct rig *r, int *ret)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" RING_LOCK_NAME, r->run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		safe_close(fd);
+		return false;
+	}
+	*ret = fd;
 	return true;
 }
 
@@ -314,7 +347,7 @@ static inline void rig_close(struct rig *r)
 			continue;
 		unlink(p->kbd_clone);
 		unlink(p->mouse_clone);
-		snprintf(path, sizeof(path), "%s/notify-%s", r->dir, p->vm);
+		snprintf(path, sizeof(path), "%s/notify-%zu-%s", r->dir, i, p->vm);
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/" STATUS_DIR_NAME "/%s", r->run_dir, p->vm);
 		unlink(path);

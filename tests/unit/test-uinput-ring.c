@@ -4,8 +4,11 @@
  * one ring (a temporary --run-dir, --no-bus): hotkeys move focus through the
  * focus file, one switch per press even when both helpers see the press,
  * only the focused helper grabs and only its clone receives what is typed,
- * and focus moves on when the focused helper stops or dies. Needs root and
- * /dev/uinput (skipped otherwise; see test-uinput-rig.h).
+ * and focus moves on when the focused helper stops or dies. A second helper
+ * of a running VM touches nothing of the first's, and a root process
+ * holding <run_dir>/lock never keeps the release hotkey from giving the
+ * keyboard back. Needs root and /dev/uinput (skipped otherwise; see
+ * test-uinput-rig.h).
  */
 #include "test-uinput-rig.h"
 
@@ -202,5 +205,113 @@ TEST(sigkill_of_the_focused_helper_moves_focus_on)
 	PRESS_WITH_CTRLS(r.kbd, KEY_ESC);
 	STEP(&r, "host", 3);
 	stop_all(&r, 3);
+	rig_close(&r);
+}
+
+/* What the focus file names now. */
+static const char *file_target_of(struct rig *r)
+{
+	static struct focus_state st;
+
+	return focus_read(r->run_dir, &st, NULL) == 0 ? st.target : "(unreadable)";
+}
+
+/* vm1 alone, started with focus, with its keyboard clone open; false if not ready. */
+static bool start_focused(struct rig *r)
+{
+	static const char *const focus[] = {"--focus", NULL};
+	struct focus_state st;
+
+	/* READY=1 comes after the focus step: grabbed, with no key down. */
+	if (!rig_open(r) || !rig_start(r, 0, "vm1", false, focus) ||
+	    !rig_wait_notify(r, 0, "READY=1") || !rig_wait_focus(r, "vm1", 1, &st))
+		return false;
+	r->helpers[0].kbd = open(r->helpers[0].kbd_clone, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	return r->helpers[0].kbd >= 0;
+}
+
+TEST(second_helper_of_a_running_vm_touches_nothing_of_the_first)
+{
+	char before[256], after[256], got[256];
+	struct rig r;
+	ssize_t n;
+
+	if (!start_focused(&r)) {
+		rig_close(&r);
+		TEST_FAIL("vm1 not ready: %s", strerror(errno));
+	}
+	n = readlink(r.helpers[0].kbd_clone, before, sizeof(before) - 1);
+	ASSERT_TRUE(n > 0);
+	before[n] = '\0';
+
+	/* The same VM again: refused with one line, before it made anything. */
+	ASSERT_TRUE(rig_start(&r, 1, "vm1", false, NULL));
+	ASSERT_EQ(rig_stop(&r, 1, 0), 1);
+	ASSERT_TRUE(strstr(r.helpers[1].err, "already in the ring") != NULL);
+	ASSERT_TRUE(strchr(r.helpers[1].err, '\n') == strrchr(r.helpers[1].err, '\n'));
+
+	n = readlink(r.helpers[0].kbd_clone, after, sizeof(after) - 1);
+	ASSERT_TRUE(n > 0);
+	after[n] = '\0';
+	ASSERT_STREQ(after, before);
+	ASSERT_EQ(access(r.helpers[0].mouse_clone, F_OK), 0);
+	SEND(r.kbd, K(KEY_A, 1), K(KEY_A, 0));
+	rig_read_events(r.helpers[0].kbd, 4, got, sizeof(got));
+	ASSERT_STREQ(got, "+30 . -30 .");
+	ASSERT_EQ(rig_stop(&r, 0, SIGTERM), 0);
+	rig_close(&r);
+}
+
+TEST(held_lock_never_keeps_the_release_hotkey_from_letting_go)
+{
+	struct focus_state st;
+	struct rig r;
+	int lock = -1;
+
+	if (!start_focused(&r)) {
+		rig_close(&r);
+		TEST_FAIL("vm1 not ready: %s", strerror(errno));
+	}
+	ASSERT_EQ(focus_read(r.run_dir, &st, NULL), 0);
+	ASSERT_TRUE(rig_hold_lock(&r, &lock));
+
+	SEND(r.kbd, K(KEY_A, 1), K(KEY_A, 0));
+	PRESS_WITH_CTRLS(r.kbd, KEY_ESC);
+	/* Let go at once, while the focus file cannot be written. */
+	ASSERT_TRUE(rig_wait_status(&r, "host"));
+	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r.kbd)), 0);
+	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r.mouse)), 0);
+	ASSERT_EQ(rig_keys_down(r.helpers[0].kbd), 0);
+	ASSERT_STREQ(file_target_of(&r), "vm1");
+
+	close(lock);
+	ASSERT_TRUE(rig_wait_focus(&r, "host", st.generation + 1, &st));
+	ASSERT_EQ(rig_stop(&r, 0, SIGTERM), 0);
+	rig_close(&r);
+}
+
+TEST(held_lock_cycle_switches_once_the_lock_is_free)
+{
+	struct focus_state st;
+	struct rig r;
+	int lock = -1;
+
+	if (!start_focused(&r)) {
+		rig_close(&r);
+		TEST_FAIL("vm1 not ready: %s", strerror(errno));
+	}
+	ASSERT_EQ(focus_read(r.run_dir, &st, NULL), 0);
+	ASSERT_TRUE(rig_hold_lock(&r, &lock));
+
+	PRESS_CYCLE(r.kbd);
+	ASSERT_TRUE(rig_wait_err(&r.helpers[0], "held by another process"));
+	ASSERT_STREQ(file_target_of(&r), "vm1");
+	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r.kbd)), 1);
+
+	close(lock);
+	ASSERT_TRUE(rig_wait_focus(&r, "host", st.generation + 1, &st));
+	ASSERT_TRUE(rig_wait_status(&r, "host"));
+	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r.kbd)), 0);
+	ASSERT_EQ(rig_stop(&r, 0, SIGTERM), 0);
 	rig_close(&r);
 }

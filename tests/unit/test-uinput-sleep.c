@@ -36,21 +36,6 @@ __attribute__((constructor(300))) static void sleep_check_environment(void)
 		test_skip_all("no system bus");
 }
 
-/* Waits until the helper's stderr holds text; false on timeout or exit. */
-static bool wait_err(struct rig_helper *p, const char *text)
-{
-	int64_t end = rig_now_ms() + RIG_WAIT_MS;
-
-	for (int64_t left; !strstr(p->err, text);) {
-		struct pollfd pfd = {p->err_fd, POLLIN, 0};
-
-		left = end - rig_now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 || !rig_read_err(p))
-			return false;
-	}
-	return true;
-}
-
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	const char *name, *old_owner, *new_owner;
@@ -145,7 +130,7 @@ static void sleep_body(struct rig *r, struct libevdev_uinput **old)
 	rig_read_events(reader, 2, got, sizeof(got));
 	ASSERT_STREQ(got, "+30 .");
 	ASSERT_EQ(emit_sleep(true), 0);
-	ASSERT_TRUE(wait_err(p, "the system goes to sleep"));
+	ASSERT_TRUE(rig_wait_err(p, "the system goes to sleep"));
 
 	/*
 	 * ...is let go on the clone at resume, and the link is opened again. Until
@@ -159,7 +144,7 @@ static void sleep_body(struct rig *r, struct libevdev_uinput **old)
 	rig_read_events(reader, 2, got, sizeof(got));
 	ASSERT_STREQ(got, "-30 .");
 	snprintf(back, sizeof(back), "'%s' is back", r->kbd_link);
-	ASSERT_TRUE(wait_err(p, back));
+	ASSERT_TRUE(rig_wait_err(p, back));
 	ASSERT_TRUE(rig_wait_notify(r, 0, "STATUS=Focus: vm1"));
 	ASSERT_TRUE(rig_wait_seen(r, "vm1", 1, 1, 0));
 	ASSERT_EQ(rig_grabbed(new_node), 1);
