@@ -30,7 +30,7 @@ enum focus_verb {
 	FOCUS_VERB_RELEASE,
 };
 
-static int focus_report(int r, const char *target, const struct focus_result *res,
+static int focus_report(int r, const char *target, const struct focus_file_result *res,
 			const struct diag *diag)
 {
 	if (r == -ENOENT && target && strcmp(target, RING_HOST) != 0) {
@@ -59,9 +59,9 @@ static int focus_verb_run(enum focus_verb verb, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{}
 	};
-	const struct focus_stamp by_hand = { 0, 0 };
+	const struct focus_file_stamp by_hand = {0, 0};
 	const char *run_dir = RUN_DIR, *config_path = NULL, *target = NULL;
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag diag = {};
 	struct config config;
 	int c, r;
@@ -98,14 +98,14 @@ static int focus_verb_run(enum focus_verb verb, int argc, char **argv)
 
 		switch (verb) {
 		case FOCUS_VERB_SET:
-			r = focus_set(run_dir, target, by_hand, &res, &diag);
+			r = focus_file_set(run_dir, target, by_hand, &res, &diag);
 			break;
 		case FOCUS_VERB_NEXT:
-			r = focus_next(run_dir, config.include_host, by_hand, &res, &diag);
+			r = focus_file_next(run_dir, config.include_host, by_hand, &res, &diag);
 			break;
 		case FOCUS_VERB_RELEASE:
 		default:
-			r = focus_release(run_dir, by_hand, &res, &diag);
+			r = focus_file_release(run_dir, by_hand, &res, &diag);
 			break;
 		}
 		if (r != -EWOULDBLOCK)

@@ -43,7 +43,7 @@ struct status_view {
 	struct status_vm vms[RING_VMS_MAX];
 	bool include_host;
 	bool focus_known;
-	struct focus_state focus;
+	struct focus_file_state focus;
 };
 
 /* Prints s as a JSON string; non-ASCII bytes (never in our names) become '?'. */
@@ -263,7 +263,7 @@ int verb_status(int argc, char **argv)
 			diag.msg);
 
 	diag = (struct diag){};
-	if (focus_read(run_dir, &v->focus, &diag) < 0)
+	if (focus_file_read(run_dir, &v->focus, &diag) < 0)
 		fprintf(stderr, "vfio-kvm: %s\n", diag.msg);
 	else
 		v->focus_known = true;

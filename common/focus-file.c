@@ -24,18 +24,18 @@ static bool focus_name_valid(const char *name)
 	return strcmp(name, RING_HOST) == 0 || vm_name_check(name, NULL) == 0;
 }
 
-static bool focus_stamp_valid(struct focus_stamp s)
+static bool focus_stamp_valid(struct focus_file_stamp s)
 {
 	return s.usec < 1000000u;
 }
 
-static bool focus_stamp_none(struct focus_stamp s)
+static bool focus_stamp_none(struct focus_file_stamp s)
 {
 	return s.sec == 0 && s.usec == 0;
 }
 
 /* An event not newer than the last switch's: another helper already acted on it. */
-static bool focus_stamp_stale(struct focus_stamp ev, struct focus_stamp last)
+static bool focus_stamp_stale(struct focus_file_stamp ev, struct focus_file_stamp last)
 {
 	uint64_t dsec;
 	int64_t d;
@@ -51,9 +51,9 @@ static bool focus_stamp_stale(struct focus_stamp ev, struct focus_stamp last)
 	return d < (int64_t)FOCUS_EVENT_WINDOW_USEC;
 }
 
-static void focus_state_default(struct focus_state *st)
+static void focus_state_default(struct focus_file_state *st)
 {
-	*st = (struct focus_state){.generation = 0};
+	*st = (struct focus_file_state){.generation = 0};
 	strcpy(st->target, RING_HOST);
 	strcpy(st->previous, RING_HOST);
 }
@@ -73,9 +73,9 @@ static int focus_parse_name(const char **p, const char *end, const char *key, ch
 	return 0;
 }
 
-int focus_parse(const char *text, size_t len, struct focus_state *ret, struct diag *diag)
+int focus_file_parse(const char *text, size_t len, struct focus_file_state *ret, struct diag *diag)
 {
-	struct focus_state st = {0};
+	struct focus_file_state st = {0};
 	const char *p = text, *end = text + len, *value, *dot;
 	size_t value_len;
 	int r;
@@ -110,7 +110,7 @@ int focus_parse(const char *text, size_t len, struct focus_state *ret, struct di
 	return 0;
 }
 
-int focus_format(const struct focus_state *st, char *buf, size_t size)
+int focus_file_format(const struct focus_file_state *st, char *buf, size_t size)
 {
 	int len;
 
@@ -126,7 +126,7 @@ int focus_format(const struct focus_state *st, char *buf, size_t size)
 	return len;
 }
 
-static int focus_read_at(int run_fd, struct focus_state *ret, struct diag *diag)
+static int focus_read_at(int run_fd, struct focus_file_state *ret, struct diag *diag)
 {
 	_cleanup_(closep) int fd = -1;
 	char buf[FOCUS_FILE_MAX + 1] = "";
@@ -152,10 +152,10 @@ static int focus_read_at(int run_fd, struct focus_state *ret, struct diag *diag)
 		return diag_set(diag, r, FOCUS_FILE_NAME ": not a regular file");
 	if (r < 0)
 		return diag_set(diag, r, FOCUS_FILE_NAME ": %s", strerror(-r));
-	return focus_parse(buf, (size_t)r, ret, diag);
+	return focus_file_parse(buf, (size_t)r, ret, diag);
 }
 
-int focus_read(const char *run_dir, struct focus_state *ret, struct diag *diag)
+int focus_file_read(const char *run_dir, struct focus_file_state *ret, struct diag *diag)
 {
 	_cleanup_(closep) int run_fd = ring_run_dir_open(run_dir, false, diag);
 
@@ -169,12 +169,12 @@ int focus_read(const char *run_dir, struct focus_state *ret, struct diag *diag)
 }
 
 /* Replaces <run_fd>/focus: the caller holds the lock, so one temp name will do. */
-static int focus_write_at(int run_fd, const struct focus_state *st, struct diag *diag)
+static int focus_write_at(int run_fd, const struct focus_file_state *st, struct diag *diag)
 {
 	char buf[FOCUS_FILE_MAX];
 	int len, r;
 
-	len = focus_format(st, buf, sizeof(buf));
+	len = focus_file_format(st, buf, sizeof(buf));
 	if (len < 0)
 		return diag_set(diag, len, FOCUS_FILE_NAME ": cannot format the new state");
 	r = small_file_replace(run_fd, FOCUS_TMP_NAME, FOCUS_FILE_NAME, buf, (size_t)len, 0644);
@@ -243,11 +243,12 @@ static const char *focus_next_of(const struct ring_entry *ring, size_t n, bool i
 
 static int focus_transition(const char *run_dir, enum focus_op op, const char *target,
 			    const struct ring_entry *gone, bool include_host,
-			    struct focus_stamp event, struct focus_result *ret, struct diag *diag)
+			    struct focus_file_stamp event, struct focus_file_result *ret,
+			    struct diag *diag)
 {
 	_cleanup_(closep) int run_fd = -1, lock_fd = -1;
 	struct ring_entry ring[RING_VMS_MAX], cur_entry;
-	struct focus_state cur, next;
+	struct focus_file_state cur, next;
 	struct diag scratch = {{0}};
 	const char *to;
 	bool repair = false, have_cur_entry = false, is_vm;
@@ -324,7 +325,7 @@ static int focus_transition(const char *run_dir, enum focus_op op, const char *t
 			return r;
 	}
 
-	*ret = (struct focus_result){
+	*ret = (struct focus_file_result){
 		.generation = next.generation,
 		.changed = strcmp(to, cur.target) != 0,
 		.repaired = repair,
@@ -334,14 +335,14 @@ static int focus_transition(const char *run_dir, enum focus_op op, const char *t
 	return 0;
 }
 
-int focus_next(const char *run_dir, bool include_host, struct focus_stamp event,
-	       struct focus_result *ret, struct diag *diag)
+int focus_file_next(const char *run_dir, bool include_host, struct focus_file_stamp event,
+		    struct focus_file_result *ret, struct diag *diag)
 {
 	return focus_transition(run_dir, FOCUS_OP_NEXT, NULL, NULL, include_host, event, ret, diag);
 }
 
-int focus_set(const char *run_dir, const char *target, struct focus_stamp event,
-	      struct focus_result *ret, struct diag *diag)
+int focus_file_set(const char *run_dir, const char *target, struct focus_file_stamp event,
+		   struct focus_file_result *ret, struct diag *diag)
 {
 	if (strcmp(target, RING_HOST) != 0) {
 		int r = vm_name_check(target, diag);
@@ -351,14 +352,14 @@ int focus_set(const char *run_dir, const char *target, struct focus_stamp event,
 	return focus_transition(run_dir, FOCUS_OP_SET, target, NULL, false, event, ret, diag);
 }
 
-int focus_release(const char *run_dir, struct focus_stamp event, struct focus_result *ret,
-		  struct diag *diag)
+int focus_file_release(const char *run_dir, struct focus_file_stamp event,
+		       struct focus_file_result *ret, struct diag *diag)
 {
 	return focus_transition(run_dir, FOCUS_OP_SET, RING_HOST, NULL, false, event, ret, diag);
 }
 
-int focus_drop(const char *run_dir, const struct ring_entry *gone, bool include_host,
-	       struct focus_result *ret, struct diag *diag)
+int focus_file_drop(const char *run_dir, const struct ring_entry *gone, bool include_host,
+		    struct focus_file_result *ret, struct diag *diag)
 {
 	int r = vm_name_check(gone->vm, diag);
 
@@ -367,12 +368,12 @@ int focus_drop(const char *run_dir, const struct ring_entry *gone, bool include_
 	if (strcmp(gone->vm, RING_HOST) == 0)
 		return diag_set(diag, -EINVAL, "'" RING_HOST "' is not a VM");
 	return focus_transition(run_dir, FOCUS_OP_DROP, NULL, gone, include_host,
-				(struct focus_stamp){0, 0}, ret, diag);
+				(struct focus_file_stamp){0, 0}, ret, diag);
 }
 
-int focus_repair(const char *run_dir, bool include_host, struct focus_result *ret,
-		 struct diag *diag)
+int focus_file_repair(const char *run_dir, bool include_host, struct focus_file_result *ret,
+		      struct diag *diag)
 {
 	return focus_transition(run_dir, FOCUS_OP_REPAIR, NULL, NULL, include_host,
-				(struct focus_stamp){0, 0}, ret, diag);
+				(struct focus_file_stamp){0, 0}, ret, diag);
 }

@@ -14,11 +14,11 @@
  * means host, generation 0. Watch run_dir for IN_MOVED_TO named "focus".
  * No fsync: the run directory is a tmpfs and does not outlive a boot.
  *
- * Every transition (focus_next/set/release/drop/repair) is one call that
+ * Every transition (focus_file_next/set/release/drop/repair) is one call that
  * takes the lock, reads the focus file and the ring (removing dead entries),
  * decides, and writes only when the target changes (or the file needs
  * repair). A malformed file is read as "host, generation 0" by transitions
- * and replaced; focus_read() reports it as an error.
+ * and replaced; focus_file_read() reports it as an error.
  *
  * Ring order: host first when include_host, then the VMs by join order; the
  * cycle wraps. A focused VM that is no longer in the ring is placed where its
@@ -49,19 +49,19 @@
 #define FOCUS_EVENT_WINDOW_USEC 2000000u
 
 /* An input event's timestamp (input_event_sec, input_event_usec); {0, 0}: none. */
-struct focus_stamp {
+struct focus_file_stamp {
 	uint64_t sec;
 	uint32_t usec; /* < 1000000 */
 };
 
-struct focus_state {
+struct focus_file_state {
 	char target[VM_NAME_MAX + 1];   /* RING_HOST or a VM name */
 	char previous[VM_NAME_MAX + 1]; /* target before the last switch */
 	uint64_t generation;
-	struct focus_stamp event;       /* cause of the last switch */
+	struct focus_file_stamp event;  /* cause of the last switch */
 };
 
-struct focus_result {
+struct focus_file_result {
 	char target[VM_NAME_MAX + 1];   /* who has focus after the call */
 	char previous[VM_NAME_MAX + 1]; /* who had it before the call */
 	uint64_t generation;            /* of the focus file after the call */
@@ -76,13 +76,13 @@ struct focus_result {
  * digits, nothing else. Returns 0, or -EBADMSG with diag; *ret untouched on
  * failure.
  */
-int focus_parse(const char *text, size_t len, struct focus_state *ret, struct diag *diag);
+int focus_file_parse(const char *text, size_t len, struct focus_file_state *ret, struct diag *diag);
 
 /*
  * Formats st as focus file content into buf. Returns the length, or
  * -ENOBUFS / -EINVAL (bad name or stamp in st).
  */
-int focus_format(const struct focus_state *st, char *buf, size_t size);
+int focus_file_format(const struct focus_file_state *st, char *buf, size_t size);
 
 /*
  * Reads <run_dir>/focus without the lock. A missing run_dir or file is host,
@@ -90,7 +90,7 @@ int focus_format(const struct focus_state *st, char *buf, size_t size);
  * (malformed, over-long, not a regular file, a symlink) or another negative
  * errno, with diag naming the file.
  */
-int focus_read(const char *run_dir, struct focus_state *ret, struct diag *diag);
+int focus_file_read(const char *run_dir, struct focus_file_state *ret, struct diag *diag);
 
 /*
  * The transitions. Each returns 0 with *ret filled (also when nothing
@@ -103,20 +103,20 @@ int focus_read(const char *run_dir, struct focus_state *ret, struct diag *diag);
  */
 
 /* Moves focus to the target after the current one in ring order. */
-int focus_next(const char *run_dir, bool include_host, struct focus_stamp event,
-	       struct focus_result *ret, struct diag *diag);
+int focus_file_next(const char *run_dir, bool include_host, struct focus_file_stamp event,
+		    struct focus_file_result *ret, struct diag *diag);
 
 /*
  * Moves focus to target: "host" (whatever include_host says) or a VM in the
  * ring. -EINVAL for a bad name, -ENOENT ("vm9: not in the ring (its helper
  * does not run)") for a VM without a live entry.
  */
-int focus_set(const char *run_dir, const char *target, struct focus_stamp event,
-	      struct focus_result *ret, struct diag *diag);
+int focus_file_set(const char *run_dir, const char *target, struct focus_file_stamp event,
+		   struct focus_file_result *ret, struct diag *diag);
 
 /* Moves focus to the host, always: the escape hotkey and Release(). */
-int focus_release(const char *run_dir, struct focus_stamp event, struct focus_result *ret,
-		  struct diag *diag);
+int focus_file_release(const char *run_dir, struct focus_file_stamp event,
+		       struct focus_file_result *ret, struct diag *diag);
 
 /*
  * For a helper that stops: if gone->vm has focus, moves focus to the target
@@ -124,13 +124,13 @@ int focus_release(const char *run_dir, struct focus_stamp event, struct focus_re
  * entry still exists); else changes nothing. Pass a copy of
  * ring_member_entry() taken before ring_leave(), and call after it.
  */
-int focus_drop(const char *run_dir, const struct ring_entry *gone, bool include_host,
-	       struct focus_result *ret, struct diag *diag);
+int focus_file_drop(const char *run_dir, const struct ring_entry *gone, bool include_host,
+		    struct focus_file_result *ret, struct diag *diag);
 
 /*
  * For anyone who notices the ring changed: if the focused VM has no live
- * entry (its helper died), moves focus on as focus_next() would; else
+ * entry (its helper died), moves focus on as focus_file_next() would; else
  * changes nothing. Also replaces a malformed focus file.
  */
-int focus_repair(const char *run_dir, bool include_host, struct focus_result *ret,
-		 struct diag *diag);
+int focus_file_repair(const char *run_dir, bool include_host, struct focus_file_result *ret,
+		      struct diag *diag);

@@ -79,7 +79,7 @@ int ring_join(const char *run_dir, const char *vm, const struct keyset *direct_h
  * Removes the member's entry and drops its lock. Never blocks, never fails
  * in a way the caller could act on. Accepts NULL; returns NULL.
  * To hand focus on when the member had it, copy ring_member_entry() first
- * and call focus_drop() (focus-file.h) after this: once the entry is gone no
+ * and call focus_file_drop() (focus-file.h) after this: once the entry is gone no
  * transition can pick this VM again.
  */
 struct ring_member *ring_leave(struct ring_member *member);

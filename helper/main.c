@@ -121,32 +121,33 @@ static const struct follow_ops follow_ops = {
 static int on_bus_next(void *userdata, struct diag *diag)
 {
 	struct helper *h = userdata;
-	struct focus_result res;
+	struct focus_file_result res;
 
-	return focus_next(h->run_dir, h->include_host, (struct focus_stamp){0, 0}, &res, diag);
+	return focus_file_next(h->run_dir, h->include_host, (struct focus_file_stamp){0, 0}, &res,
+			       diag);
 }
 
 static int on_bus_focus(void *userdata, const char *target, struct diag *diag)
 {
 	struct helper *h = userdata;
-	struct focus_result res;
+	struct focus_file_result res;
 
-	return focus_set(h->run_dir, target, (struct focus_stamp){0, 0}, &res, diag);
+	return focus_file_set(h->run_dir, target, (struct focus_file_stamp){0, 0}, &res, diag);
 }
 
 static int on_bus_release(void *userdata, struct diag *diag)
 {
 	struct helper *h = userdata;
-	struct focus_result res;
+	struct focus_file_result res;
 
-	return focus_release(h->run_dir, (struct focus_stamp){0, 0}, &res, diag);
+	return focus_file_release(h->run_dir, (struct focus_file_stamp){0, 0}, &res, diag);
 }
 
 static int on_bus_target(void *userdata, char *ret, size_t size, struct diag *diag)
 {
 	struct helper *h = userdata;
-	struct focus_state st;
-	int r = focus_read(h->run_dir, &st, diag);
+	struct focus_file_state st;
+	int r = focus_file_read(h->run_dir, &st, diag);
 
 	if (r < 0)
 		return r;

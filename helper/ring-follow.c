@@ -11,7 +11,7 @@
  * included, are released), and the ring is read only after the repair.
  *
  * The safety timer: whenever focus names a VM that is not in the live ring
- * (a helper killed between ring_leave() and focus_drop(), a pid that could
+ * (a helper killed between ring_leave() and focus_file_drop(), a pid that could
  * not be watched), one more repair runs a second later; it changes nothing
  * when focus has moved on by then. The same timer retries a grab that got
  * EBUSY: a helper that let go writes its status file, which wakes us at once,
@@ -113,9 +113,9 @@ static bool follow_in_ring(const struct follow *f, const char *vm)
 
 static void follow_repair(struct follow *f)
 {
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag diag;
-	int r = focus_repair(f->run_dir, f->include_host, &res, &diag);
+	int r = focus_file_repair(f->run_dir, f->include_host, &res, &diag);
 
 	/* Someone holds the lock: the safety timer repairs a second later. */
 	if (r == -EWOULDBLOCK)
@@ -133,16 +133,16 @@ static void follow_repair(struct follow *f)
  */
 static void follow_focus(struct follow *f, bool announce)
 {
-	struct focus_state st;
+	struct focus_file_state st;
 	struct diag diag;
 	const char *target;
-	int r = focus_read(f->run_dir, &st, &diag);
+	int r = focus_file_read(f->run_dir, &st, &diag);
 
 	if (r == -EBADMSG) {
 		/* Replaced by the repair, which any transition would also do. */
 		log_warning(f->vm, "%s", diag.msg);
 		follow_repair(f);
-		r = focus_read(f->run_dir, &st, &diag);
+		r = focus_file_read(f->run_dir, &st, &diag);
 	}
 	if (r < 0) {
 		log_warning(f->vm, "%s", diag.msg);
@@ -345,18 +345,18 @@ int follow_join(struct follow *f)
 
 /* The transition op asks for, now. Returns what it returns (focus-file.h). */
 static int follow_transition(struct follow *f, enum follow_op op, const char *target,
-			     struct focus_stamp stamp, struct diag *diag)
+			     struct focus_file_stamp stamp, struct diag *diag)
 {
-	struct focus_result res;
+	struct focus_file_result res;
 
 	switch (op) {
 	case FOLLOW_NEXT:
-		return focus_next(f->run_dir, f->include_host, stamp, &res, diag);
+		return focus_file_next(f->run_dir, f->include_host, stamp, &res, diag);
 	case FOLLOW_SET:
-		return focus_set(f->run_dir, target, stamp, &res, diag);
+		return focus_file_set(f->run_dir, target, stamp, &res, diag);
 	case FOLLOW_RELEASE:
 	default:
-		return focus_release(f->run_dir, stamp, &res, diag);
+		return focus_file_release(f->run_dir, stamp, &res, diag);
 	}
 }
 
@@ -377,7 +377,7 @@ static void follow_arm_retry(struct follow *f)
  * fired the hotkey.
  */
 static void follow_defer(struct follow *f, enum follow_op op, const char *target,
-			 struct focus_stamp stamp)
+			 struct focus_file_stamp stamp)
 {
 	bool logged = f->pending.set && f->pending.logged;
 
@@ -427,7 +427,7 @@ static int follow_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 
 int follow_start(struct follow *f)
 {
-	struct focus_state st;
+	struct focus_file_state st;
 	struct diag diag;
 	int r;
 
@@ -469,7 +469,7 @@ int follow_start(struct follow *f)
 
 	follow_read_ring(f);
 	/* Where focus is now; only what changes after this is announced. */
-	if (focus_read(f->run_dir, &st, &diag) >= 0) {
+	if (focus_file_read(f->run_dir, &st, &diag) >= 0) {
 		f->generation = st.generation;
 		strcpy(f->target, st.target);
 	}
@@ -482,9 +482,9 @@ void follow_take_focus(struct follow *f, bool take)
 	int r;
 
 	if (take) {
-		r = follow_transition(f, FOLLOW_SET, f->vm, (struct focus_stamp){0, 0}, &diag);
+		r = follow_transition(f, FOLLOW_SET, f->vm, (struct focus_file_stamp){0, 0}, &diag);
 		if (r == -EWOULDBLOCK)
-			follow_defer(f, FOLLOW_SET, f->vm, (struct focus_stamp){0, 0});
+			follow_defer(f, FOLLOW_SET, f->vm, (struct focus_file_stamp){0, 0});
 		else if (r < 0)
 			log_warning(f->vm, "%s", diag.msg);
 	} else
@@ -495,14 +495,14 @@ void follow_take_focus(struct follow *f, bool take)
 void follow_hotkey(struct follow *f, const struct hotkey_binding *binding, uint64_t sec,
 		   uint32_t usec)
 {
-	struct focus_stamp stamp = {sec, usec};
+	struct focus_file_stamp stamp = {sec, usec};
 	const char *target = NULL;
 	enum follow_op op;
 	struct diag diag;
 	int r;
 
 	if (usec >= 1000000u)
-		stamp = (struct focus_stamp){0, 0};
+		stamp = (struct focus_file_stamp){0, 0};
 	switch (binding->action) {
 	case HOTKEY_CYCLE:
 		op = FOLLOW_NEXT;
@@ -534,7 +534,7 @@ void follow_hotkey(struct follow *f, const struct hotkey_binding *binding, uint6
 void follow_stop(struct follow *f)
 {
 	struct ring_entry gone, ring[RING_VMS_MAX];
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag diag;
 	size_t n = 0;
 	int r;
@@ -554,7 +554,7 @@ void follow_stop(struct follow *f)
 	/* The devices are let go already: a short wait for a held lock costs nobody input.
 	 * Given up, the others repair the focus file once the lock is free. */
 	for (int waited = 0;; waited += FOLLOW_LOCK_PAUSE_MS) {
-		r = focus_drop(f->run_dir, &gone, f->include_host, &res, &diag);
+		r = focus_file_drop(f->run_dir, &gone, f->include_host, &res, &diag);
 		if (r != -EWOULDBLOCK || waited >= FOLLOW_LOCK_WAIT_MS / 5)
 			break;
 		follow_pause();

@@ -10,7 +10,7 @@
  * IN_DELETE (joins and leaves: the direct hotkeys change) and IN_CLOSE_WRITE
  * (only the owner opens its entry for writing, and a helper that leaves
  * unlinks it first; so a close of an entry that still exists is a helper
- * that died, and focus_repair() moves focus off it); status/ for IN_MOVED_TO
+ * that died, and focus_file_repair() moves focus off it); status/ for IN_MOVED_TO
  * and IN_DELETE (a helper let go of its grabs: retry ours).
  *
  * <run_dir>/lock is never waited for in the loop (ring.h): a transition that
@@ -53,7 +53,7 @@ struct follow_pending {
 	bool set;
 	enum follow_op { FOLLOW_NEXT, FOLLOW_SET, FOLLOW_RELEASE } op;
 	char target[VM_NAME_MAX + 1]; /* FOLLOW_SET */
-	struct focus_stamp stamp;
+	struct focus_file_stamp stamp;
 	bool let_go;                  /* this helper let go already (release, host) */
 	uint64_t delay_usec;          /* before the next try */
 	bool logged;
@@ -112,8 +112,8 @@ int follow_join(struct follow *f);
 int follow_start(struct follow *f);
 
 /*
- * The start's focus step, after the bus is up: with take, focus_set() to
- * this VM; else focus_repair() (a focused VM may have died while nobody
+ * The start's focus step, after the bus is up: with take, focus_file_set() to
+ * this VM; else focus_file_repair() (a focused VM may have died while nobody
  * watched). Then acts on the focus file like on any change.
  */
 void follow_take_focus(struct follow *f, bool take);

@@ -27,17 +27,17 @@ static void check_diag(const struct diag *diag)
 
 static void fuzz_focus(const char *text, size_t len)
 {
-	struct focus_state st, again;
+	struct focus_file_state st, again;
 	struct diag diag;
 	char buf[1024];
 	int r;
 
-	if (focus_parse(text, len, &st, &diag) < 0) {
+	if (focus_file_parse(text, len, &st, &diag) < 0) {
 		check_diag(&diag);
 		return;
 	}
-	r = focus_format(&st, buf, sizeof(buf));
-	if (r <= 0 || focus_parse(buf, (size_t)r, &again, &diag) < 0)
+	r = focus_file_format(&st, buf, sizeof(buf));
+	if (r <= 0 || focus_file_parse(buf, (size_t)r, &again, &diag) < 0)
 		abort();
 	if (strcmp(st.target, again.target) != 0 || st.generation != again.generation)
 		abort();

@@ -23,8 +23,8 @@
 /* A string literal as (text, length), NULs inside included. */
 #define C(s) s, sizeof(s) - 1
 
-#define NO_EVENT ((struct focus_stamp){0, 0})
-#define AT(s, us) ((struct focus_stamp){(s), (us)})
+#define NO_EVENT ((struct focus_file_stamp){0, 0})
+#define AT(s, us) ((struct focus_file_stamp){(s), (us)})
 
 static int write_focus(const char *dir, const char *content, size_t len)
 {
@@ -72,15 +72,15 @@ static int join(const char *dir, struct members *ms, size_t i, const char *vm)
 TEST(read_missing)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
-	struct focus_state st;
+	struct focus_file_state st;
 	struct diag d = {{0}};
 	char run[512];
 
-	ASSERT_EQ(focus_read(dir, &st, &d), 0);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), 0);
 	ASSERT_STREQ(st.target, "host");
 	ASSERT_EQ(st.generation, 0);
 	snprintf(run, sizeof(run), "%s/none", dir);
-	ASSERT_EQ(focus_read(run, &st, &d), 0);
+	ASSERT_EQ(focus_file_read(run, &st, &d), 0);
 	ASSERT_STREQ(st.target, "host");
 }
 
@@ -89,8 +89,8 @@ TEST(next_cycles_with_host)
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	static const char *const want[] = {"vm1", "vm2", "host", "vm1"};
-	struct focus_result res;
-	struct focus_state st;
+	struct focus_file_result res;
+	struct focus_file_state st;
 	struct diag d = {{0}};
 	struct stat sb;
 	char path[512];
@@ -98,14 +98,14 @@ TEST(next_cycles_with_host)
 	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
 	ASSERT_EQ(join(dir, &ms, 1, "vm2"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+		ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 		ASSERT_STREQ(res.target, want[i]);
 		ASSERT_STREQ(res.previous, i == 0 ? "host" : want[i - 1]);
 		ASSERT_TRUE(res.changed);
 		ASSERT_FALSE(res.repaired);
 		ASSERT_EQ(res.generation, i + 1);
 	}
-	ASSERT_EQ(focus_read(dir, &st, &d), 0);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), 0);
 	ASSERT_STREQ(st.target, "vm1");
 	ASSERT_STREQ(st.previous, "host");
 	ASSERT_EQ(st.generation, 4);
@@ -122,13 +122,13 @@ TEST(next_cycles_without_host)
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
 	static const char *const want[] = {"vm1", "vm2", "vm1", "vm2"};
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag d = {{0}};
 
 	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
 	ASSERT_EQ(join(dir, &ms, 1, "vm2"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		ASSERT_EQ(focus_next(dir, false, NO_EVENT, &res, &d), 0);
+		ASSERT_EQ(focus_file_next(dir, false, NO_EVENT, &res, &d), 0);
 		ASSERT_STREQ(res.target, want[i]);
 	}
 }
@@ -136,13 +136,13 @@ TEST(next_cycles_without_host)
 TEST(next_with_empty_ring)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag d = {{0}};
 
-	ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 	ASSERT_FALSE(res.changed);
-	ASSERT_EQ(focus_next(dir, false, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, false, NO_EVENT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 	ASSERT_FALSE(res.changed);
 	ASSERT_EQ(res.generation, 0);
@@ -152,81 +152,81 @@ TEST(same_event_switches_once)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res;
-	struct focus_state st;
+	struct focus_file_result res;
+	struct focus_file_state st;
 	struct diag d = {{0}};
 
 	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
 	ASSERT_EQ(join(dir, &ms, 1, "vm2"), 0);
-	ASSERT_EQ(focus_next(dir, true, AT(1000, 500), &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, AT(1000, 500), &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "vm1");
-	ASSERT_EQ(focus_read(dir, &st, &d), 0);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), 0);
 	ASSERT_EQ(st.event.sec, 1000);
 	ASSERT_EQ(st.event.usec, 500);
 
 	/* The other helpers with the same press. */
-	ASSERT_EQ(focus_next(dir, true, AT(1000, 500), &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, AT(1000, 500), &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	ASSERT_STREQ(res.target, "vm1");
 	ASSERT_EQ(res.generation, 1);
-	ASSERT_EQ(focus_set(dir, "vm2", AT(1000, 500), &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm2", AT(1000, 500), &res, &d), 0);
 	ASSERT_FALSE(res.changed);
-	ASSERT_EQ(focus_release(dir, AT(1000, 500), &res, &d), 0);
+	ASSERT_EQ(focus_file_release(dir, AT(1000, 500), &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	/* A helper lagging behind: an older press within the window. */
-	ASSERT_EQ(focus_next(dir, true, AT(999, 900000), &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, AT(999, 900000), &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	/* A newer press switches. */
-	ASSERT_EQ(focus_next(dir, true, AT(1000, 501), &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, AT(1000, 501), &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "vm2");
 	/* Far older: the clock was set back; a real press. */
-	ASSERT_EQ(focus_next(dir, true, AT(10, 0), &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, AT(10, 0), &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "host");
 	/* No event is never a duplicate. */
-	ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
-	ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_EQ(res.generation, 5);
-	ASSERT_EQ(focus_next(dir, true, AT(1, 1000000), &res, &d), -EINVAL);
+	ASSERT_EQ(focus_file_next(dir, true, AT(1, 1000000), &res, &d), -EINVAL);
 }
 
 TEST(set_and_release)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res = {.generation = 77};
+	struct focus_file_result res = {.generation = 77};
 	struct diag d = {{0}};
 	char path[512];
 	struct stat sb;
 
 	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
 	ASSERT_EQ(join(dir, &ms, 1, "vm2"), 0);
-	ASSERT_EQ(focus_set(dir, "vm9", NO_EVENT, &res, &d), -ENOENT);
+	ASSERT_EQ(focus_file_set(dir, "vm9", NO_EVENT, &res, &d), -ENOENT);
 	ASSERT_CONTAINS(d.msg, "vm9: not in the ring");
 	ASSERT_EQ(res.generation, 77);
-	ASSERT_EQ(focus_set(dir, "../vm1", NO_EVENT, &res, &d), -EINVAL);
-	ASSERT_EQ(focus_set(dir, "", NO_EVENT, &res, &d), -EINVAL);
+	ASSERT_EQ(focus_file_set(dir, "../vm1", NO_EVENT, &res, &d), -EINVAL);
+	ASSERT_EQ(focus_file_set(dir, "", NO_EVENT, &res, &d), -EINVAL);
 	snprintf(path, sizeof(path), "%s/focus", dir);
 	ASSERT_TRUE(stat(path, &sb) < 0);
 
-	ASSERT_EQ(focus_set(dir, "vm2", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm2", NO_EVENT, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "vm2");
-	ASSERT_EQ(focus_set(dir, "vm2", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm2", NO_EVENT, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	ASSERT_EQ(res.generation, 1);
-	ASSERT_EQ(focus_release(dir, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_release(dir, NO_EVENT, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "host");
 	ASSERT_STREQ(res.previous, "vm2");
-	ASSERT_EQ(focus_release(dir, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_release(dir, NO_EVENT, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	ASSERT_EQ(res.generation, 2);
-	ASSERT_EQ(focus_set(dir, "host", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "host", NO_EVENT, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 }
 
@@ -234,49 +234,49 @@ TEST(drop_focused_vm)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res;
+	struct focus_file_result res;
 	struct ring_entry gone;
 	struct diag d = {{0}};
 
 	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
 	ASSERT_EQ(join(dir, &ms, 1, "vm2"), 0);
 	ASSERT_EQ(join(dir, &ms, 2, "vm3"), 0);
-	ASSERT_EQ(focus_set(dir, "vm2", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm2", NO_EVENT, &res, &d), 0);
 
 	/* Not focused: nothing happens. */
 	gone = *ring_member_entry(ms.m[0]);
 	ms.m[0] = ring_leave(ms.m[0]);
-	ASSERT_EQ(focus_drop(dir, &gone, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	ASSERT_STREQ(res.target, "vm2");
 
 	/* Focused: the next one takes over. */
 	gone = *ring_member_entry(ms.m[1]);
 	ms.m[1] = ring_leave(ms.m[1]);
-	ASSERT_EQ(focus_drop(dir, &gone, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "vm3");
 	ASSERT_STREQ(res.previous, "vm2");
 
 	/* The last in the ring: wraps to the host... */
 	gone = *ring_member_entry(ms.m[2]);
-	ASSERT_EQ(focus_drop(dir, &gone, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 
 	/* ...or, without it, to the first VM; with none left, to the host anyway. */
 	ASSERT_EQ(join(dir, &ms, 3, "vm4"), 0);
-	ASSERT_EQ(focus_set(dir, "vm4", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm4", NO_EVENT, &res, &d), 0);
 	gone = *ring_member_entry(ms.m[3]);
-	ASSERT_EQ(focus_drop(dir, &gone, false, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, &res, &d), 0);
 	ASSERT_STREQ(res.target, "vm3");
 	gone = *ring_member_entry(ms.m[2]);
 	ms.m[2] = ring_leave(ms.m[2]);
 	ms.m[3] = ring_leave(ms.m[3]);
-	ASSERT_EQ(focus_drop(dir, &gone, false, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 
 	snprintf(gone.vm, sizeof(gone.vm), "host");
-	ASSERT_EQ(focus_drop(dir, &gone, false, &res, &d), -EINVAL);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, &res, &d), -EINVAL);
 }
 
 /*
@@ -296,12 +296,12 @@ static pid_t helper_start(const char *dir, const char *vm, int *ret_go)
 		return -errno;
 	if (pid == 0) {
 		struct ring_member *m;
-		struct focus_result res;
+		struct focus_file_result res;
 
 		close(go[1]);
 		close(ready[0]);
 		if (ring_join(dir, vm, NULL, &m, NULL) < 0 ||
-		    focus_set(dir, vm, NO_EVENT, &res, NULL) < 0)
+		    focus_file_set(dir, vm, NO_EVENT, &res, NULL) < 0)
 			_exit(1);
 		close(ready[1]);
 		_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
@@ -329,7 +329,7 @@ TEST(dead_focused_vm)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag d = {{0}};
 	pid_t pid;
 	int go = -1;
@@ -341,24 +341,24 @@ TEST(dead_focused_vm)
 	ASSERT_EQ(helper_kill(pid, go), 0);
 
 	/* Its dead entry still tells its place: vm3 is next, not the start. */
-	ASSERT_EQ(focus_repair(dir, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_repair(dir, true, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.previous, "vm2");
 	ASSERT_STREQ(res.target, "vm3");
-	ASSERT_EQ(focus_repair(dir, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_repair(dir, true, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 
 	/* With the entry gone too, the cycle starts over. */
 	ms.m[1] = ring_leave(ms.m[1]);
-	ASSERT_EQ(focus_next(dir, false, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, false, NO_EVENT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "vm1");
 	ms.m[0] = ring_leave(ms.m[0]);
 	ASSERT_EQ(join(dir, &ms, 2, "vm5"), 0);
-	ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
-	ASSERT_EQ(focus_set(dir, "vm5", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm5", NO_EVENT, &res, &d), 0);
 	ms.m[2] = ring_leave(ms.m[2]);
-	ASSERT_EQ(focus_next(dir, false, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, false, NO_EVENT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 }
 
@@ -366,18 +366,18 @@ TEST(dead_focused_vm_next)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag d = {{0}};
 	pid_t pid;
 	int go = -1;
 
-	/* focus_next from a VM that died also goes on from its place. */
+	/* focus_file_next from a VM that died also goes on from its place. */
 	pid = helper_start(dir, "vm1", &go);
 	ASSERT_TRUE(pid > 0);
 	ASSERT_EQ(join(dir, &ms, 0, "vm2"), 0);
 	ASSERT_EQ(join(dir, &ms, 1, "vm3"), 0);
 	ASSERT_EQ(helper_kill(pid, go), 0);
-	ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 	ASSERT_STREQ(res.previous, "vm1");
 	ASSERT_STREQ(res.target, "vm2");
 }
@@ -405,8 +405,8 @@ TEST(tampered_focus_files)
 	};
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res;
-	struct focus_state st;
+	struct focus_file_result res;
+	struct focus_file_state st;
 	struct diag d;
 	char big[FOCUS_FILE_MAX + 50];
 
@@ -420,91 +420,92 @@ TEST(tampered_focus_files)
 			ASSERT_EQ(write_focus(dir, big, sizeof(big)), 0);
 		}
 		d.msg[0] = '\0';
-		if (focus_read(dir, &st, &d) != -EBADMSG)
+		if (focus_file_read(dir, &st, &d) != -EBADMSG)
 			TEST_FAIL("case %zu: not refused", i);
 		ASSERT_CONTAINS(d.msg, "focus: ");
 		/* A transition repairs it, starting from the host. */
-		ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, &d), 0);
+		ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, &d), 0);
 		ASSERT_TRUE(res.repaired);
 		ASSERT_STREQ(res.previous, "host");
 		ASSERT_STREQ(res.target, "vm1");
 		ASSERT_EQ(res.generation, 1);
-		ASSERT_EQ(focus_read(dir, &st, &d), 0);
+		ASSERT_EQ(focus_file_read(dir, &st, &d), 0);
 		ASSERT_STREQ(st.target, "vm1");
 	}
 
 	/* Repaired even when the transition itself changes nothing. */
 	ASSERT_EQ(write_focus(dir, "junk", 4), 0);
-	ASSERT_EQ(focus_release(dir, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_release(dir, NO_EVENT, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	ASSERT_TRUE(res.repaired);
-	ASSERT_EQ(focus_read(dir, &st, &d), 0);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), 0);
 	ASSERT_STREQ(st.target, "host");
 }
 
 TEST(hostile_focus_file_types)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
-	struct focus_result res;
-	struct focus_state st;
+	struct focus_file_result res;
+	struct focus_file_state st;
 	struct diag d = {{0}};
 	char path[512];
 
 	/* A FIFO must not hang the reader; a symlink is not followed. */
 	snprintf(path, sizeof(path), "%s/focus", dir);
 	ASSERT_EQ(mkfifo(path, 0644), 0);
-	ASSERT_EQ(focus_read(dir, &st, &d), -EBADMSG);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), -EBADMSG);
 	ASSERT_CONTAINS(d.msg, "not a regular file");
-	ASSERT_EQ(focus_release(dir, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_release(dir, NO_EVENT, &res, &d), 0);
 	ASSERT_TRUE(res.repaired);
 
 	unlink(path);
 	ASSERT_EQ(symlink("/etc/passwd", path), 0);
-	ASSERT_EQ(focus_read(dir, &st, &d), -EBADMSG);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), -EBADMSG);
 	ASSERT_CONTAINS(d.msg, "symbolic link");
-	ASSERT_EQ(focus_release(dir, NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_release(dir, NO_EVENT, &res, &d), 0);
 	ASSERT_TRUE(res.repaired);
-	ASSERT_EQ(focus_read(dir, &st, &d), 0);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), 0);
 
 	/* A directory cannot be replaced: a clean error. */
 	unlink(path);
 	ASSERT_EQ(mkdir(path, 0755), 0);
-	ASSERT_EQ(focus_read(dir, &st, &d), -EBADMSG);
-	ASSERT_TRUE(focus_release(dir, NO_EVENT, &res, &d) < 0);
+	ASSERT_EQ(focus_file_read(dir, &st, &d), -EBADMSG);
+	ASSERT_TRUE(focus_file_release(dir, NO_EVENT, &res, &d) < 0);
 	ASSERT_CONTAINS(d.msg, "focus");
 }
 
 TEST(parse_format_roundtrip)
 {
-	struct focus_state st = {.generation = 18446744073709551615u, .event = {1700000000, 42}};
-	struct focus_state back;
+	struct focus_file_state st = {.generation = 18446744073709551615u,
+				      .event = {1700000000, 42}};
+	struct focus_file_state back;
 	struct diag d = {{0}};
 	char buf[FOCUS_FILE_MAX];
 	int len;
 
 	strcpy(st.target, "a-very_long.name+1");
 	strcpy(st.previous, "host");
-	len = focus_format(&st, buf, sizeof(buf));
+	len = focus_file_format(&st, buf, sizeof(buf));
 	ASSERT_TRUE(len > 0);
 	ASSERT_CONTAINS(buf, "event=1700000000.000042\n");
-	ASSERT_EQ(focus_parse(buf, (size_t)len, &back, &d), 0);
+	ASSERT_EQ(focus_file_parse(buf, (size_t)len, &back, &d), 0);
 	ASSERT_STREQ(back.target, st.target);
 	ASSERT_STREQ(back.previous, "host");
 	ASSERT_TRUE(back.generation == st.generation);
 	ASSERT_EQ(back.event.sec, 1700000000);
 	ASSERT_EQ(back.event.usec, 42);
-	ASSERT_EQ(focus_format(&st, buf, 10), -ENOBUFS);
+	ASSERT_EQ(focus_file_format(&st, buf, 10), -ENOBUFS);
 	strcpy(st.target, "../x");
-	ASSERT_EQ(focus_format(&st, buf, sizeof(buf)), -EINVAL);
+	ASSERT_EQ(focus_file_format(&st, buf, sizeof(buf)), -EINVAL);
 }
 
 /*
- * n forked helpers call focus_next at once (released together by closing a
+ * n forked helpers call focus_file_next at once (released together by closing a
  * pipe); stamp(i) gives each one's event time. Returns the generation after.
  */
 static int race(const char *dir, int n, bool same_event, uint64_t *ret_generation)
 {
-	struct focus_state st;
+	struct focus_file_state st;
 	int go[2], failed = 0;
 	pid_t pids[16];
 
@@ -515,16 +516,17 @@ static int race(const char *dir, int n, bool same_event, uint64_t *ret_generatio
 		if (pids[i] < 0)
 			return -errno;
 		if (pids[i] == 0) {
-			struct focus_result res;
+			struct focus_file_result res;
 			int r;
-			struct focus_stamp ev = same_event ? AT(5000, 1) : AT(100 * (i + 1), 0);
+			struct focus_file_stamp ev =
+			    same_event ? AT(5000, 1) : AT(100 * (i + 1), 0);
 			char c;
 
 			close(go[1]);
 			if (read(go[0], &c, 1) != 0)
 				_exit(2);
 			/* The lock is never waited for: a caller tries again (ring.h). */
-			while ((r = focus_next(dir, true, ev, &res, NULL)) == -EWOULDBLOCK)
+			while ((r = focus_file_next(dir, true, ev, &res, NULL)) == -EWOULDBLOCK)
 				sched_yield();
 			_exit(r == 0 ? 0 : 1);
 		}
@@ -539,7 +541,7 @@ static int race(const char *dir, int n, bool same_event, uint64_t *ret_generatio
 	}
 	if (failed)
 		return -ECHILD;
-	if (focus_read(dir, &st, NULL) < 0)
+	if (focus_file_read(dir, &st, NULL) < 0)
 		return -EBADMSG;
 	*ret_generation = st.generation;
 	return 0;
@@ -578,7 +580,7 @@ TEST(unprivileged_reader)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
 	_cleanup_(members_leave) struct members ms = {{0}};
-	struct focus_result res;
+	struct focus_file_result res;
 	struct diag d = {{0}};
 	int status;
 	pid_t pid;
@@ -589,21 +591,21 @@ TEST(unprivileged_reader)
 	}
 	ASSERT_EQ(chmod(dir, 0755), 0);
 	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
-	ASSERT_EQ(focus_set(dir, "vm1", NO_EVENT, &res, &d), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm1", NO_EVENT, &res, &d), 0);
 	pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
 		struct ring_entry e[2];
-		struct focus_state st;
+		struct focus_file_state st;
 		size_t n;
 
 		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
 			_exit(10);
-		if (focus_read(dir, &st, NULL) < 0 || strcmp(st.target, "vm1") != 0)
+		if (focus_file_read(dir, &st, NULL) < 0 || strcmp(st.target, "vm1") != 0)
 			_exit(11);
 		if (ring_list(dir, e, ARRAY_SIZE(e), &n, NULL) != -EACCES)
 			_exit(12);
-		if (focus_release(dir, NO_EVENT, &res, NULL) != -EACCES)
+		if (focus_file_release(dir, NO_EVENT, &res, NULL) != -EACCES)
 			_exit(13);
 		_exit(0);
 	}
@@ -619,7 +621,7 @@ TEST(inotify_sees_switch)
 	_cleanup_(members_leave) struct members ms = {{0}};
 	_cleanup_(closep) int ifd = -1;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct focus_result res;
+	struct focus_file_result res;
 	bool seen = false;
 	ssize_t len;
 
@@ -627,7 +629,7 @@ TEST(inotify_sees_switch)
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	ASSERT_TRUE(ifd >= 0);
 	ASSERT_TRUE(inotify_add_watch(ifd, dir, IN_MOVED_TO | IN_ONLYDIR) >= 0);
-	ASSERT_EQ(focus_next(dir, true, NO_EVENT, &res, NULL), 0);
+	ASSERT_EQ(focus_file_next(dir, true, NO_EVENT, &res, NULL), 0);
 	len = read(ifd, buf, sizeof(buf));
 	ASSERT_TRUE(len > 0);
 	for (char *p = buf; p < buf + len;) {

@@ -106,9 +106,9 @@ static void rig_close(struct rig *r)
 /* What the focus file says now. */
 static const char *file_target(const char *dir)
 {
-	static struct focus_state st;
+	static struct focus_file_state st;
 
-	if (focus_read(dir, &st, NULL) < 0)
+	if (focus_file_read(dir, &st, NULL) < 0)
 		return "(unreadable)";
 	return st.target;
 }
@@ -150,7 +150,7 @@ static void hold_lock(const char *dir, int *ret)
 TEST(follows_the_focus_file)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-follow");
-	struct focus_result res;
+	struct focus_file_result res;
 	struct rig r;
 
 	ASSERT_TRUE(dir != NULL);
@@ -158,9 +158,9 @@ TEST(follows_the_focus_file)
 	ASSERT_TRUE(r.seen.n_bindings > 0);
 	follow_take_focus(&r.f, false);
 	ASSERT_STREQ(r.seen.focus, "host");
-	ASSERT_EQ(focus_set(dir, "vm1", (struct focus_stamp){0, 0}, &res, NULL), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm1", (struct focus_file_stamp){0, 0}, &res, NULL), 0);
 	ASSERT_TRUE(run_until(&r, "vm1", NULL, NULL));
-	ASSERT_EQ(focus_set(dir, "host", (struct focus_stamp){0, 0}, &res, NULL), 0);
+	ASSERT_EQ(focus_file_set(dir, "host", (struct focus_file_stamp){0, 0}, &res, NULL), 0);
 	ASSERT_TRUE(run_until(&r, "host", NULL, NULL));
 	rig_close(&r);
 }

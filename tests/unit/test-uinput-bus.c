@@ -68,7 +68,7 @@ static void switch_and_listen(struct rig *r)
 {
 	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL;
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	struct focus_state st;
+	struct focus_file_state st;
 	struct seen seen = {0};
 	char *target = NULL;
 
@@ -113,7 +113,7 @@ static void switch_and_listen(struct rig *r)
 	EXPECT_SIGNAL(&seen, 6, "host", "vm2");
 
 	/* Both helpers are gone and flushed: a duplicate would be here by now. */
-	ASSERT_EQ(focus_read(r->run_dir, &st, NULL), 0);
+	ASSERT_EQ(focus_file_read(r->run_dir, &st, NULL), 0);
 	ASSERT_EQ(st.generation, 7);
 	while (sd_bus_process(test_bus, NULL) > 0)
 		;

@@ -378,7 +378,7 @@ static inline void rig_close(struct rig *r)
  * returns the state read then in *ret. False on timeout.
  */
 static inline bool rig_wait_focus(struct rig *r, const char *target, uint64_t gen,
-				  struct focus_state *ret)
+				  struct focus_file_state *ret)
 {
 	int64_t end = rig_now_ms() + RIG_WAIT_MS;
 
@@ -390,8 +390,8 @@ static inline bool rig_wait_focus(struct rig *r, const char *target, uint64_t ge
 		/* Drain first, then read: a change after the read wakes the poll. */
 		while (read(r->inotify_fd, buf, sizeof(buf)) > 0)
 			;
-		if (focus_read(r->run_dir, ret, NULL) == 0 && strcmp(ret->target, target) == 0 &&
-		    ret->generation >= gen)
+		if (focus_file_read(r->run_dir, ret, NULL) == 0 &&
+		    strcmp(ret->target, target) == 0 && ret->generation >= gen)
 			return true;
 		left = end - rig_now_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)

@@ -46,13 +46,13 @@ static bool start_two(struct rig *r, bool include_host)
 static void check_focus(struct rig *r, const char *target, uint64_t gen)
 {
 	bool host = strcmp(target, "host") == 0;
-	struct focus_state st;
+	struct focus_file_state st;
 	char got[256];
 
 	ASSERT_TRUE(rig_wait_focus(r, target, gen, &st));
 	ASSERT_TRUE(rig_wait_status(r, target));
 	/* Every helper has acted on the press by now: a second switch would show. */
-	ASSERT_EQ(focus_read(r->run_dir, &st, NULL), 0);
+	ASSERT_EQ(focus_file_read(r->run_dir, &st, NULL), 0);
 	ASSERT_STREQ(st.target, target);
 	ASSERT_EQ(st.generation, gen);
 
@@ -82,12 +82,12 @@ static void check_focus(struct rig *r, const char *target, uint64_t gen)
 /* Stops the helpers that still run; focus must stay where it is (host). */
 static void stop_all(struct rig *r, uint64_t gen)
 {
-	struct focus_state st;
+	struct focus_file_state st;
 
 	for (size_t i = 0; i < RIG_HELPERS_MAX; i++)
 		if (r->helpers[i].pid > 0)
 			ASSERT_EQ(rig_stop(r, i, SIGTERM), 0);
-	ASSERT_EQ(focus_read(r->run_dir, &st, NULL), 0);
+	ASSERT_EQ(focus_file_read(r->run_dir, &st, NULL), 0);
 	ASSERT_STREQ(st.target, "host");
 	ASSERT_EQ(st.generation, gen);
 }
@@ -104,13 +104,13 @@ static void stop_all(struct rig *r, uint64_t gen)
 TEST(cycle_goes_host_vm1_vm2_host)
 {
 	struct rig r;
-	struct focus_state st;
+	struct focus_file_state st;
 
 	if (!start_two(&r, true)) {
 		rig_close(&r);
 		TEST_FAIL("helpers not ready: %s", strerror(errno));
 	}
-	ASSERT_EQ(focus_read(r.run_dir, &st, NULL), 0);
+	ASSERT_EQ(focus_file_read(r.run_dir, &st, NULL), 0);
 	ASSERT_STREQ(st.target, "host");
 	ASSERT_EQ(st.generation, 0);
 	ASSERT_EQ(rig_grabbed(libevdev_uinput_get_devnode(r.kbd)), 0);
@@ -211,16 +211,16 @@ TEST(sigkill_of_the_focused_helper_moves_focus_on)
 /* What the focus file names now. */
 static const char *file_target_of(struct rig *r)
 {
-	static struct focus_state st;
+	static struct focus_file_state st;
 
-	return focus_read(r->run_dir, &st, NULL) == 0 ? st.target : "(unreadable)";
+	return focus_file_read(r->run_dir, &st, NULL) == 0 ? st.target : "(unreadable)";
 }
 
 /* vm1 alone, started with focus, with its keyboard clone open; false if not ready. */
 static bool start_focused(struct rig *r)
 {
 	static const char *const focus[] = {"--focus", NULL};
-	struct focus_state st;
+	struct focus_file_state st;
 
 	/* READY=1 comes after the focus step: grabbed, with no key down. */
 	if (!rig_open(r) || !rig_start(r, 0, "vm1", false, focus) ||
@@ -264,7 +264,7 @@ TEST(second_helper_of_a_running_vm_touches_nothing_of_the_first)
 
 TEST(held_lock_never_keeps_the_release_hotkey_from_letting_go)
 {
-	struct focus_state st;
+	struct focus_file_state st;
 	struct rig r;
 	int lock = -1;
 
@@ -272,7 +272,7 @@ TEST(held_lock_never_keeps_the_release_hotkey_from_letting_go)
 		rig_close(&r);
 		TEST_FAIL("vm1 not ready: %s", strerror(errno));
 	}
-	ASSERT_EQ(focus_read(r.run_dir, &st, NULL), 0);
+	ASSERT_EQ(focus_file_read(r.run_dir, &st, NULL), 0);
 	ASSERT_TRUE(rig_hold_lock(&r, &lock));
 
 	SEND(r.kbd, K(KEY_A, 1), K(KEY_A, 0));
@@ -292,7 +292,7 @@ TEST(held_lock_never_keeps_the_release_hotkey_from_letting_go)
 
 TEST(held_lock_cycle_switches_once_the_lock_is_free)
 {
-	struct focus_state st;
+	struct focus_file_state st;
 	struct rig r;
 	int lock = -1;
 
@@ -300,7 +300,7 @@ TEST(held_lock_cycle_switches_once_the_lock_is_free)
 		rig_close(&r);
 		TEST_FAIL("vm1 not ready: %s", strerror(errno));
 	}
-	ASSERT_EQ(focus_read(r.run_dir, &st, NULL), 0);
+	ASSERT_EQ(focus_file_read(r.run_dir, &st, NULL), 0);
 	ASSERT_TRUE(rig_hold_lock(&r, &lock));
 
 	PRESS_CYCLE(r.kbd);
