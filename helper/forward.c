@@ -20,6 +20,14 @@
  * is not written (the kernel would ignore it anyway). That keeps key-ups
  * balanced whatever the hotkey machine or a focus change did, and lets a frame
  * that held only a swallowed key end up empty and be dropped.
+ *
+ * Multitouch (type B): the clone's contacts are followed the same way, from
+ * each frame as it is committed (its ABS_MT_SLOT and ABS_MT_TRACKING_ID), so
+ * that leaving the target ends every one (a contact left live is a finger
+ * the guest sees on the pad for ever), and a resync ends those the drop hid
+ * the end of. The device's current slot is followed from every event read:
+ * after our own slot switches the clone is put back in the device's slot,
+ * because the device sends ABS_MT_SLOT only when its slot changes.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,6 +36,13 @@
 
 #include "forward.h"
 
+static int forward_ioctl(int fd, unsigned long request, void *arg)
+{
+	int r = ioctl(fd, request, arg);
+
+	return r < 0 ? -errno : r;
+}
+
 void forward_init(struct forward *f, int src_fd, int dst_fd, struct hotkey *hk)
 {
 	memset(f, 0, sizeof(*f));
@@ -35,6 +50,31 @@ void forward_init(struct forward *f, int src_fd, int dst_fd, struct hotkey *hk)
 	f->dst_fd = dst_fd;
 	f->hotkey = hk;
 	f->mode = FORWARD_OFF;
+	f->query = forward_ioctl;
+	f->src_slot = f->clone_slot = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(f->clone_tracking); i++)
+		f->clone_tracking[i] = -1;
+}
+
+static bool forward_is_mt(const struct forward *f)
+{
+	return bit_test(f->abs_axes, ABS_MT_SLOT);
+}
+
+/* The clone's slots after out[from, to) is written: its slot switches and contacts. */
+static void forward_follow_mt(struct forward *f, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct input_event *ev = &f->out[i];
+
+		if (ev->type != EV_ABS)
+			continue;
+		if (ev->code == ABS_MT_SLOT)
+			f->clone_slot = ev->value;
+		else if (ev->code == ABS_MT_TRACKING_ID && f->clone_slot >= 0 &&
+			 f->clone_slot < FORWARD_MT_SLOTS_MAX)
+			f->clone_tracking[f->clone_slot] = ev->value < 0 ? -1 : ev->value;
+	}
 }
 
 /* Writes the first n events of out[] in one write(). */
@@ -71,6 +111,8 @@ static void forward_put(struct forward *f, uint16_t type, uint16_t code, int32_t
 			forward_flush(f);
 		else {
 			/* One frame longer than the buffer: write it in pieces. */
+			if (forward_is_mt(f))
+				forward_follow_mt(f, 0, f->n_out);
 			forward_write(f, f->n_out);
 			f->n_out = 0;
 		}
@@ -104,6 +146,8 @@ static void forward_commit(struct forward *f)
 		f->n_out = f->n_committed;
 		return;
 	}
+	if (forward_is_mt(f))
+		forward_follow_mt(f, f->n_committed, f->n_out);
 	forward_put(f, EV_SYN, SYN_REPORT, 0, true);
 	f->n_committed = f->n_out;
 	f->frame_payload = false;
@@ -168,6 +212,95 @@ static void forward_key(struct forward *f, unsigned code, int value, const struc
 }
 
 /*
+ * Puts the clone back in the device's slot after switches of ours (slot: the
+ * clone's slot once the pending frame is written), when the device's is known.
+ */
+static void forward_restore_slot(struct forward *f, int slot)
+{
+	if (f->src_slot >= 0 && slot != f->src_slot)
+		forward_put(f, EV_ABS, ABS_MT_SLOT, f->src_slot, true);
+}
+
+/* Ends every contact on the clone, in the pending frame. */
+static void forward_end_contacts(struct forward *f)
+{
+	int slot = -1;
+
+	for (int i = 0; i < FORWARD_MT_SLOTS_MAX; i++)
+		if (f->clone_tracking[i] >= 0) {
+			forward_put(f, EV_ABS, ABS_MT_SLOT, i, true);
+			forward_put(f, EV_ABS, ABS_MT_TRACKING_ID, -1, true);
+			slot = i;
+		}
+	/* Nothing ended: no frame of ours, the clone stays where it is. */
+	if (slot >= 0)
+		forward_restore_slot(f, slot);
+}
+
+/* One EVIOCGMTSLOTS request: an axis's value in each slot. */
+struct forward_mt_values {
+	uint32_t code;
+	int32_t values[FORWARD_MT_SLOTS_MAX];
+};
+
+/*
+ * The device's slots (EVIOCGMTSLOTS) onto the clone: contacts that are gone
+ * are ended, live ones written with the device's axes, and the clone left in
+ * the device's slot. A device that cannot say has every contact ended.
+ */
+static void forward_sync_mt(struct forward *f)
+{
+	/* The MT axes after ABS_MT_SLOT; index code - ABS_MT_SLOT - 1. */
+	struct forward_mt_values axes[ABS_MT_TOOL_Y - ABS_MT_SLOT];
+	bool have[ABS_MT_TOOL_Y - ABS_MT_SLOT] = {false};
+	struct forward_mt_values *ids = &axes[ABS_MT_TRACKING_ID - ABS_MT_SLOT - 1];
+	struct input_absinfo slot_info;
+	int n, slot;
+
+	if (f->query(f->src_fd, EVIOCGABS(ABS_MT_SLOT), &slot_info) < 0 ||
+	    slot_info.maximum < 0) {
+		forward_end_contacts(f);
+		return;
+	}
+	n = slot_info.maximum < FORWARD_MT_SLOTS_MAX ? slot_info.maximum + 1
+						      : FORWARD_MT_SLOTS_MAX;
+	for (unsigned code = ABS_MT_SLOT + 1; code <= ABS_MT_TOOL_Y; code++) {
+		struct forward_mt_values *v = &axes[code - ABS_MT_SLOT - 1];
+
+		if (!bit_test(f->abs_axes, code) && code != ABS_MT_TRACKING_ID)
+			continue;
+		v->code = code;
+		have[code - ABS_MT_SLOT - 1] =
+			f->query(f->src_fd,
+				 EVIOCGMTSLOTS(sizeof(v->code) + (size_t)n * sizeof(v->values[0])),
+				 v) >= 0;
+	}
+	if (!have[ABS_MT_TRACKING_ID - ABS_MT_SLOT - 1]) {
+		forward_end_contacts(f);
+		return;
+	}
+	f->src_slot = slot_info.value;
+
+	slot = f->clone_slot;
+	for (int i = 0; i < n; i++) {
+		bool live = ids->values[i] >= 0;
+
+		if (!live && f->clone_tracking[i] < 0)
+			continue;
+		forward_put(f, EV_ABS, ABS_MT_SLOT, i, true);
+		slot = i;
+		forward_put(f, EV_ABS, ABS_MT_TRACKING_ID, live ? ids->values[i] : -1, true);
+		if (!live)
+			continue;
+		for (unsigned code = ABS_MT_SLOT + 1; code <= ABS_MT_TOOL_Y; code++)
+			if (code != ABS_MT_TRACKING_ID && have[code - ABS_MT_SLOT - 1])
+				forward_put(f, EV_ABS, (uint16_t)code,
+					    axes[code - ABS_MT_SLOT - 1].values[i], true);
+	}
+	forward_restore_slot(f, slot);
+}
+
+/*
  * The sync point after SYN_DROPPED (or a grab): the pending frame is empty.
  * Key changes the drop hid go through forward_key like real events, so the
  * hotkey machine and the clone both follow; then the clone is reconciled
@@ -176,7 +309,7 @@ static void forward_key(struct forward *f, unsigned code, int value, const struc
 static void forward_sync(struct forward *f)
 {
 	unsigned long phys[BITSET_LONGS(KEY_CNT)] = {0};
-	bool known = ioctl(f->src_fd, EVIOCGKEY(sizeof(phys)), phys) >= 0;
+	bool known = f->query(f->src_fd, EVIOCGKEY(sizeof(phys)), phys) >= 0;
 
 	/* Unknown state (not an evdev fd): treat every key as released, the safe side. */
 	if (!known)
@@ -197,6 +330,13 @@ static void forward_sync(struct forward *f)
 	if (f->mode != FORWARD_ON)
 		return;
 
+	if (forward_is_mt(f)) {
+		if (known)
+			forward_sync_mt(f);
+		else
+			forward_end_contacts(f);
+	}
+
 	for (unsigned code = 0; code <= KEY_MAX; code++) {
 		bool down = bit_test(phys, code);
 
@@ -212,18 +352,18 @@ static void forward_sync(struct forward *f)
 	}
 
 	if (known) {
-		/* Multitouch slots are not restored: EVIOCGABS sees only the current slot. */
+		/* The slots' axes came above: EVIOCGABS sees only the current slot. */
 		for (unsigned code = 0; code < ABS_MT_SLOT; code++) {
 			struct input_absinfo abs;
 
 			if (bit_test(f->abs_axes, code) &&
-			    ioctl(f->src_fd, EVIOCGABS(code), &abs) >= 0)
+			    f->query(f->src_fd, EVIOCGABS(code), &abs) >= 0)
 				forward_put(f, EV_ABS, (uint16_t)code, abs.value, true);
 		}
 		if (f->switches[0]) {
 			unsigned long sw[BITSET_LONGS(SW_CNT)] = {0};
 
-			if (ioctl(f->src_fd, EVIOCGSW(sizeof(sw)), sw) >= 0)
+			if (f->query(f->src_fd, EVIOCGSW(sizeof(sw)), sw) >= 0)
 				for (unsigned code = 0; code <= SW_MAX; code++)
 					if (bit_test(f->switches, code))
 						forward_put(f, EV_SW, (uint16_t)code,
@@ -266,8 +406,14 @@ static void forward_event(struct forward *f, const struct input_event *ev)
 			f->echo_pending = true;
 		}
 		return;
-	case EV_REL:
 	case EV_ABS:
+		/* Followed without focus too: the clone is put back in it after a resync. */
+		if (ev->code == ABS_MT_SLOT)
+			f->src_slot = ev->value;
+		if (f->mode == FORWARD_ON)
+			forward_put(f, ev->type, ev->code, ev->value, true);
+		return;
+	case EV_REL:
 	case EV_SW:
 		if (f->mode == FORWARD_ON)
 			forward_put(f, ev->type, ev->code, ev->value, true);
@@ -340,6 +486,8 @@ int forward_release(struct forward *f)
 {
 	f->write_error = 0;
 	forward_discard_frame(f);
+	if (forward_is_mt(f))
+		forward_end_contacts(f);
 	for (unsigned code = 0; code <= KEY_MAX; code++)
 		if (bit_test(f->clone_keys, code)) {
 			bit_clear(f->clone_keys, code);
@@ -355,8 +503,10 @@ int forward_device_keys_down(const struct forward *f)
 {
 	unsigned long keys[BITSET_LONGS(KEY_CNT)] = {0};
 
-	if (ioctl(f->src_fd, EVIOCGKEY(sizeof(keys)), keys) < 0)
-		return -errno;
+	int r = f->query(f->src_fd, EVIOCGKEY(sizeof(keys)), keys);
+
+	if (r < 0)
+		return r;
 	for (size_t w = 0; w < ARRAY_SIZE(keys); w++)
 		if (keys[w])
 			return 1;

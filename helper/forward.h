@@ -27,6 +27,11 @@ enum forward_mode {
 #define FORWARD_OUT_MAX 256
 /* read()s per wakeup before other sources get their turn (the fd stays readable). */
 #define FORWARD_READS_MAX 8
+/*
+ * Multitouch slots followed on the clone; a device's slots beyond these are
+ * neither tracked nor ended (their events still pass).
+ */
+#define FORWARD_MT_SLOTS_MAX 64
 
 struct forward {
 	int src_fd;                  /* physical device, O_NONBLOCK; not owned */
@@ -43,6 +48,8 @@ struct forward {
 	uint64_t fired_sec;          /* time of the event that fired it: after SYN_DROPPED */
 	uint32_t fired_usec;         /* the SYN_REPORT ending the gap; 0 in forward_resync */
 	int write_error;             /* last failed write (-errno), for the caller to log once */
+	/* Device state queries (EVIOCG*): ioctl(2), as 0/positive or -errno; tests replace it. */
+	int (*query)(int fd, unsigned long request, void *arg);
 	uint64_t n_writes;           /* write() calls on dst_fd: for tests and benchmarks */
 	size_t n_out;                /* events in out[] */
 	size_t n_committed;          /* events of complete frames at the start of out[] */
@@ -50,14 +57,19 @@ struct forward {
 	unsigned long switches[BITSET_LONGS(SW_CNT)];   /* switches restored after SYN_DROPPED */
 	unsigned long src_keys[BITSET_LONGS(KEY_CNT)];  /* down on the source, as read */
 	unsigned long clone_keys[BITSET_LONGS(KEY_CNT)]; /* down on the clone, as written */
+	/* Multitouch (abs_axes has ABS_MT_SLOT): what the clone was written, to end its contacts. */
+	int src_slot;                /* the device's current slot, as read (-1: unknown) */
+	int clone_slot;              /* the clone's current slot, as written (-1: unknown) */
+	int32_t clone_tracking[FORWARD_MT_SLOTS_MAX]; /* ABS_MT_TRACKING_ID per slot (-1: none) */
 	struct input_event out[FORWARD_OUT_MAX];
 };
 
 /*
- * Sets up *f for src_fd → dst_fd, mode FORWARD_OFF, nothing down. hk (may be
- * NULL) is shared by the sources of one helper and must outlive f. The caller
- * then sets drop_repeats, abs_axes and switches from the device's
- * capabilities.
+ * Sets up *f for src_fd → dst_fd, mode FORWARD_OFF, nothing down, no contact
+ * on the clone, device state queried with ioctl(2). hk (may be NULL) is
+ * shared by the sources of one helper and must outlive f. The caller then
+ * sets drop_repeats, abs_axes (ABS_MT_SLOT among them makes the clone's
+ * contacts followed) and switches from the device's capabilities.
  */
 void forward_init(struct forward *f, int src_fd, int dst_fd, struct hotkey *hk);
 
@@ -77,16 +89,21 @@ int forward_read(struct forward *f);
 int forward_drain(struct forward *f);
 
 /*
- * Brings the clone in line with the device (EVIOCGKEY/EVIOCGABS/EVIOCGSW)
- * and writes that frame now. If the device cannot be queried, every key down
- * on the clone is released instead. Returns 0 or a negative errno (write).
+ * Brings the clone in line with the device (EVIOCGKEY/EVIOCGABS/EVIOCGSW;
+ * EVIOCGMTSLOTS for multitouch slots: contacts gone are ended, live ones
+ * written with their position, and the clone's slot set to the device's) and
+ * writes that frame now. If the device cannot be queried, every key down and
+ * every contact on the clone is ended instead. Returns 0 or a negative errno
+ * (write).
  */
 int forward_resync(struct forward *f);
 
 /*
- * Drops the pending partial frame and writes a key-up for every key down on
- * the clone, then SYN_REPORT, in one write (none if nothing is down).
- * Returns 0 or a negative errno.
+ * Drops the pending partial frame and ends every contact on the clone
+ * (ABS_MT_SLOT n, ABS_MT_TRACKING_ID -1 for each slot with one), writes a
+ * key-up for every key down on it (BTN_TOUCH, BTN_TOOL_* among them), then
+ * SYN_REPORT, in one write (none if nothing is down). Returns 0 or a negative
+ * errno.
  */
 int forward_release(struct forward *f);
 

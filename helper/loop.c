@@ -6,6 +6,8 @@
 #include "macro.h"
 #include "source.h"
 
+#ifndef LOOP_PLAIN_SD_EVENT
+
 /* Ready fds taken per epoll_wait(); more simply come with the next one. */
 #define LOOP_EVENTS_MAX 16
 /* sd-event iterations in a row before the devices get their turn again. */
@@ -120,3 +122,113 @@ int loop_run(struct loop *l, bool (*on_input)(struct source *s))
 		}
 	}
 }
+
+#else /* LOOP_PLAIN_SD_EVENT */
+
+/*
+ * The same API on plain sd-event: each device is an sd-event io source, and
+ * loop_run() is sd_event_loop(). Built only into the benchmark's second
+ * helper (tests/bench/local.mk), to measure the epoll layer above against.
+ * loop.h has no room for a per-source io source, so the one loop a program
+ * runs keeps them here, bounded like the devices.
+ */
+#include "bounds.h"
+
+struct loop_input {
+	struct source *source; /* NULL: free */
+	sd_event_source *io;
+};
+
+static struct {
+	bool (*on_input)(struct source *s);
+	struct loop_input inputs[DOMAIN_SOURCES_MAX];
+} loop_plain;
+
+int loop_init(struct loop *l, sd_event *event)
+{
+	l->event = event;
+	l->event_pending = false;
+	l->epoll_fd = -1;
+	return 0;
+}
+
+void loop_done(struct loop *l)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(loop_plain.inputs); i++) {
+		struct loop_input *in = &loop_plain.inputs[i];
+
+		if (in->source && sd_event_source_get_event(in->io) == l->event) {
+			in->io = sd_event_source_disable_unref(in->io);
+			in->source = NULL;
+		}
+	}
+}
+
+static struct loop_input *loop_find(const struct source *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(loop_plain.inputs); i++)
+		if (loop_plain.inputs[i].source == s)
+			return &loop_plain.inputs[i];
+	return NULL;
+}
+
+static int loop_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+{
+	struct loop_input *in = userdata;
+
+	if (loop_plain.on_input)
+		(void)loop_plain.on_input(in->source);
+	return 0;
+}
+
+int loop_input_add(struct loop *l, struct source *s, bool on)
+{
+	struct loop_input *in = loop_find(s);
+	int r;
+
+	if (in)
+		return -EEXIST;
+	in = loop_find(NULL);
+	if (!in)
+		return -E2BIG;
+	r = sd_event_add_io(l->event, &in->io, s->fd, EPOLLIN, loop_on_io, in);
+	if (r < 0)
+		return r;
+	r = sd_event_source_set_enabled(in->io, on ? SD_EVENT_ON : SD_EVENT_OFF);
+	if (r < 0) {
+		in->io = sd_event_source_disable_unref(in->io);
+		return r;
+	}
+	in->source = s;
+	s->in_loop = true;
+	s->polled = on;
+	return 0;
+}
+
+void loop_input_enable(struct loop *l, struct source *s, bool on)
+{
+	struct loop_input *in = loop_find(s);
+
+	/* Disabled, sd-event takes the fd out of its epoll set: no EPOLLHUP from a gone device. */
+	if (in && sd_event_source_set_enabled(in->io, on ? SD_EVENT_ON : SD_EVENT_OFF) >= 0)
+		s->polled = on;
+}
+
+void loop_input_remove(struct loop *l, struct source *s)
+{
+	struct loop_input *in = loop_find(s);
+
+	if (in) {
+		in->io = sd_event_source_disable_unref(in->io);
+		in->source = NULL;
+	}
+	s->polled = s->in_loop = false;
+}
+
+int loop_run(struct loop *l, bool (*on_input)(struct source *s))
+{
+	loop_plain.on_input = on_input;
+	return sd_event_loop(l->event);
+}
+
+#endif /* LOOP_PLAIN_SD_EVENT */

@@ -34,3 +34,21 @@ EXTRA_DIST += \
 	tests/bench/bench-guest \
 	tests/bench/fwd-evdev.py \
 	scripts/bench
+
+# The helper again with helper/loop.c's plain sd-event variant: the benchmark's
+# "vfio-kvm (plain sd-event)" row, against which the epoll layer is measured.
+check_PROGRAMS += tests/bench/vfio-kvm-helper-plain
+tests_bench_vfio_kvm_helper_plain_SOURCES = $(vfio_kvm_helper_SOURCES)
+tests_bench_vfio_kvm_helper_plain_CPPFLAGS = $(AM_CPPFLAGS) -DLOOP_PLAIN_SD_EVENT
+tests_bench_vfio_kvm_helper_plain_CFLAGS = $(vfio_kvm_helper_CFLAGS)
+tests_bench_vfio_kvm_helper_plain_LDADD = $(vfio_kvm_helper_LDADD)
+
+# The loop's unit test against the plain sd-event variant: both keep loop.h's contract.
+check_PROGRAMS += tests/bench/test-loop-plain
+TESTS += tests/bench/test-loop-plain
+tests_bench_test_loop_plain_SOURCES = tests/unit/test-loop.c tests/test.h helper/loop.c \
+	helper/loop.h
+tests_bench_test_loop_plain_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper \
+	-I$(top_srcdir)/tests -DLOOP_PLAIN_SD_EVENT
+tests_bench_test_loop_plain_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_bench_test_loop_plain_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

@@ -5,6 +5,9 @@
  * everything" branch) and another for the clone's uinput fd. What reaches
  * the clone is written as text: "+A" key down, "-A" up, "=A" repeat, "R0:5"
  * EV_REL code 0 value 5, "M4:30" EV_MSC, "A0:7" EV_ABS, "." SYN_REPORT.
+ * Buttons go without BTN_: "+TOUCH". Multitouch codes: A47 ABS_MT_SLOT, A53/A54
+ * ABS_MT_POSITION_X/Y, A57 ABS_MT_TRACKING_ID. The multitouch tests answer the
+ * device state queries from a fake touchpad (fake_query).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -66,9 +69,18 @@ static void rig_send(struct rig *r, const char *script)
 			ev->type = EV_SYN;
 			ev->code = SYN_DROPPED;
 		} else if (t[0] == '+' || t[0] == '-' || t[0] == '=') {
+			int code;
+
 			snprintf(name, sizeof(name), "KEY_%s", t + 1);
+			code = libevdev_event_code_from_name(EV_KEY, name);
+			if (code < 0) {
+				snprintf(name, sizeof(name), "BTN_%s", t + 1);
+				code = libevdev_event_code_from_name(EV_KEY, name);
+			}
+			if (code < 0)
+				abort();
 			ev->type = EV_KEY;
-			ev->code = (uint16_t)libevdev_event_code_from_name(EV_KEY, name);
+			ev->code = (uint16_t)code;
 			ev->value = t[0] == '+' ? 1 : t[0] == '-' ? 0 : 2;
 		} else {
 			unsigned code;
@@ -394,5 +406,172 @@ TEST(eof_and_write_errors)
 	ASSERT_EQ(forward_read(&r.f), 0);
 	ASSERT_EQ(r.f.write_error, -EPIPE);
 	ASSERT_EQ(forward_read(&r.f), -ENODEV);
+	rig_close(&r);
+}
+
+/* A touchpad's state for the device queries (EVIOCG*) of the multitouch tests. */
+static struct {
+	unsigned long keys[BITSET_LONGS(KEY_CNT)];
+	int slot, n_slots;
+	int32_t tracking[8], x[8], y[8];
+	int32_t abs_x, abs_y;
+} touchpad;
+
+static int fake_query(int fd, unsigned long request, void *arg)
+{
+	unsigned nr = _IOC_NR(request);
+	size_t len = _IOC_SIZE(request);
+
+	if (_IOC_TYPE(request) != 'E')
+		return -ENOTTY;
+	if (nr == _IOC_NR(EVIOCGKEY(0))) {
+		memset(arg, 0, len);
+		memcpy(arg, touchpad.keys, len < sizeof(touchpad.keys) ? len : sizeof(touchpad.keys));
+		return (int)len;
+	}
+	if (nr == _IOC_NR(EVIOCGMTSLOTS(0))) {
+		struct {
+			uint32_t code;
+			int32_t values[];
+		} *req = arg;
+		const int32_t *v = req->code == ABS_MT_TRACKING_ID   ? touchpad.tracking
+				   : req->code == ABS_MT_POSITION_X ? touchpad.x
+				   : req->code == ABS_MT_POSITION_Y ? touchpad.y
+								    : NULL;
+
+		if (!v)
+			return -EINVAL;
+		for (size_t i = 0; i < (size_t)touchpad.n_slots && i < (len - 4) / 4; i++)
+			req->values[i] = v[i];
+		return 0;
+	}
+	if (nr >= _IOC_NR(EVIOCGABS(0)) && nr <= _IOC_NR(EVIOCGABS(ABS_MAX))) {
+		struct input_absinfo *abs = arg;
+		unsigned code = nr - _IOC_NR(EVIOCGABS(0));
+
+		*abs = (struct input_absinfo){0};
+		if (code == ABS_MT_SLOT) {
+			abs->value = touchpad.slot;
+			abs->maximum = touchpad.n_slots - 1;
+		} else if (code == ABS_X)
+			abs->value = touchpad.abs_x;
+		else if (code == ABS_Y)
+			abs->value = touchpad.abs_y;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+/* A touchpad's rig: five slots, tracking id and position per slot, ABS_X/Y. */
+static void rig_open_touchpad(struct rig *r)
+{
+	static const unsigned axes[] = {ABS_X, ABS_Y, ABS_MT_SLOT, ABS_MT_POSITION_X,
+					ABS_MT_POSITION_Y, ABS_MT_TRACKING_ID};
+
+	rig_open(r, false, FORWARD_ON);
+	for (size_t i = 0; i < ARRAY_SIZE(axes); i++)
+		bit_set(r->f.abs_axes, axes[i]);
+	memset(&touchpad, 0, sizeof(touchpad));
+	touchpad.n_slots = 5;
+	for (int i = 0; i < 8; i++)
+		touchpad.tracking[i] = -1;
+}
+
+/* Two fingers down, the second in slot 1 with the doubletap tool. */
+#define TWO_FINGERS                                                                                \
+	"A47:0 A57:10 A53:100 A54:200 +TOUCH +TOOL_FINGER A0:100 A1:200 . "                      \
+	"A47:1 A57:11 A53:300 A54:400 -TOOL_FINGER +TOOL_DOUBLETAP ."
+
+TEST(mt_focus_loss_ends_every_contact)
+{
+	struct rig r;
+
+	rig_open_touchpad(&r);
+	rig_send(&r, TWO_FINGERS " A47:0 A53:150");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, TWO_FINGERS);
+	/*
+	 * Both contacts end, with the tool and touch key-ups, in one write; the
+	 * partial frame (slot 0 again) is dropped, but the device is in slot 0
+	 * now: the clone is put back there, or the next frame's X would land in
+	 * slot 1.
+	 */
+	ASSERT_EQ(forward_release(&r.f), 0);
+	EXPECT_CLONE(&r, "A47:0 A57:-1 A47:1 A57:-1 A47:0 -TOUCH -TOOL_DOUBLETAP .");
+	ASSERT_EQ(r.f.n_writes, 2);
+	/* Nothing left: no write. */
+	ASSERT_EQ(forward_release(&r.f), 0);
+	ASSERT_EQ(r.f.n_writes, 2);
+	rig_close(&r);
+}
+
+TEST(mt_syn_dropped_ends_a_contact_that_ended_in_the_gap)
+{
+	struct rig r;
+
+	rig_open_touchpad(&r);
+	r.f.query = fake_query;
+	rig_send(&r, TWO_FINGERS);
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, TWO_FINGERS);
+	/* In the gap the first finger lifted and the second moved. */
+	touchpad.slot = 1;
+	touchpad.tracking[1] = 11;
+	touchpad.x[1] = 310;
+	touchpad.y[1] = 410;
+	touchpad.abs_x = 310;
+	touchpad.abs_y = 410;
+	bit_set(touchpad.keys, BTN_TOUCH);
+	bit_set(touchpad.keys, BTN_TOOL_FINGER);
+	rig_send(&r, "A47:0 A57:-1 DROP -TOOL_DOUBLETAP . A53:320 .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "+TOOL_FINGER -TOOL_DOUBLETAP A47:0 A57:-1 A47:1 A57:11 A53:310 A54:410 "
+			 "A0:310 A1:410 . A53:320 .");
+	ASSERT_EQ(r.f.n_writes, 2);
+	/* The live contact is still followed: leaving ends it. */
+	ASSERT_EQ(forward_release(&r.f), 0);
+	EXPECT_CLONE(&r, "A47:1 A57:-1 -TOOL_FINGER -TOUCH .");
+	rig_close(&r);
+}
+
+TEST(mt_resync_at_grab_puts_the_clone_in_the_device_slot)
+{
+	struct rig r;
+
+	rig_open_touchpad(&r);
+	r.f.query = fake_query;
+	r.f.mode = FORWARD_OFF;
+	/* Read without focus: the device's slot is followed, nothing written. */
+	rig_send(&r, "A47:0 A57:10 +TOUCH . A47:2 A57:12 . A47:0 A57:-1 .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "");
+	touchpad.slot = 2;
+	touchpad.tracking[2] = 12;
+	touchpad.x[2] = 5;
+	touchpad.y[2] = 6;
+	bit_set(touchpad.keys, BTN_TOUCH);
+	r.f.mode = FORWARD_ON;
+	ASSERT_EQ(forward_resync(&r.f), 0);
+	EXPECT_CLONE(&r, "A47:2 A57:12 A53:5 A54:6 +TOUCH A0:0 A1:0 .");
+	rig_close(&r);
+}
+
+TEST(mt_device_without_state_ends_contacts_and_slots_beyond_bound_are_safe)
+{
+	struct rig r;
+
+	rig_open_touchpad(&r);
+	/* A pipe cannot say which contacts are live: each ends, the safe side. */
+	rig_send(&r, "A47:3 A57:7 +TOUCH . A47:100 A57:8 . A47:-5 A57:9 .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "A47:3 A57:7 +TOUCH . A47:100 A57:8 . A47:-5 A57:9 .");
+	ASSERT_EQ(forward_resync(&r.f), 0);
+	/* Slots outside the followed range pass through but are not followed; a
+	 * slot the device cannot have is not restored. */
+	EXPECT_CLONE(&r, "-TOUCH A47:3 A57:-1 .");
+	ASSERT_EQ(forward_release(&r.f), 0);
+	EXPECT_CLONE(&r, "");
 	rig_close(&r);
 }
