@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
+#include <time.h>
 
 #include "bounds.h"
 #include "bus.h"
@@ -16,6 +17,30 @@
 #define BUS_PRIORITY 10
 /* For the one blocking call, at exit. */
 #define BUS_STOP_TIMEOUT_USEC (2 * 1000000u)
+/*
+ * A method whose transition finds <run_dir>/lock held is answered later: it
+ * is tried again from a timer (first after BUS_RETRY_FIRST_USEC, then twice
+ * as long each time, at most BUS_RETRY_MAX_USEC apart) until the lock is
+ * free or BUS_RETRY_TOTAL_USEC have passed, as the CLI waits. Helpers hold
+ * the lock for moments; a caller should not see that as an error.
+ */
+#define BUS_DEFERRED_MAX 8
+#define BUS_RETRY_FIRST_USEC 10000u
+#define BUS_RETRY_MAX_USEC 250000u
+#define BUS_RETRY_TOTAL_USEC (3 * 1000000u)
+
+enum bus_call {
+	BUS_CALL_NEXT,
+	BUS_CALL_FOCUS,
+	BUS_CALL_RELEASE,
+};
+
+/* A method call waiting for the lock; m is referenced until it is answered. */
+struct bus_deferred {
+	sd_bus_message *m;
+	enum bus_call call;
+	uint64_t deadline; /* CLOCK_MONOTONIC µs: answer with the error from then on */
+};
 
 struct bus {
 	const char *vm;
@@ -25,6 +50,10 @@ struct bus {
 	sd_bus_slot *object;
 	sd_bus_slot *sleep; /* logind's PrepareForSleep */
 	bool name_warned; /* a failure to take the name was logged */
+	struct bus_deferred deferred[BUS_DEFERRED_MAX];
+	size_t n_deferred;
+	sd_event_source *retry; /* tries the deferred calls again */
+	uint64_t retry_usec;    /* the next retry's delay */
 };
 
 struct bus_announcement {
@@ -46,50 +75,126 @@ static int bus_get_target(sd_bus *bus, const char *path, const char *interface,
 	return sd_bus_message_append(reply, "s", target);
 }
 
-/* Answers a method call that ran transition r: an empty reply or a clear error. */
-static int bus_reply(sd_bus_message *m, int r, const struct diag *diag, sd_bus_error *error)
+/* Runs the transition m asks for. Returns 0 or a negative errno with diag. */
+static int bus_call_run(struct bus *b, sd_bus_message *m, enum bus_call call, struct diag *diag)
+{
+	const char *target;
+	int r;
+
+	switch (call) {
+	case BUS_CALL_NEXT:
+		return b->ops->next(b->userdata, diag);
+	case BUS_CALL_RELEASE:
+		return b->ops->release(b->userdata, diag);
+	case BUS_CALL_FOCUS:
+		/* Read again on every try: a deferred call runs more than once. */
+		r = sd_bus_message_rewind(m, true);
+		if (r >= 0)
+			r = sd_bus_message_read(m, "s", &target);
+		if (r < 0)
+			return diag_set(diag, r, "Focus: %s", strerror(-r));
+		r = b->ops->focus(b->userdata, target, diag);
+		/* A valid name without a running helper: say it the caller's way. */
+		if (r == -ENOENT)
+			return diag_set(diag, -EINVAL, "no VM '%s' in the ring", target);
+		return r;
+	}
+	return diag_set(diag, -EINVAL, "unknown call");
+}
+
+/* Answers m for transition result r: an empty reply or a clear error. */
+static int bus_call_answer(sd_bus_message *m, int r, const struct diag *diag)
 {
 	if (r == -EINVAL)
-		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, diag->msg);
+		return sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "%s", diag->msg);
 	if (r < 0)
-		return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, diag->msg);
+		return sd_bus_reply_method_errorf(m, SD_BUS_ERROR_FAILED, "%s", diag->msg);
 	return sd_bus_reply_method_return(m, NULL);
+}
+
+static uint64_t bus_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void bus_arm_retry(struct bus *b)
+{
+	(void)sd_event_source_set_time_relative(b->retry, b->retry_usec);
+	(void)sd_event_source_set_enabled(b->retry, SD_EVENT_ONESHOT);
+	b->retry_usec = b->retry_usec * 2 > BUS_RETRY_MAX_USEC ? BUS_RETRY_MAX_USEC
+							       : b->retry_usec * 2;
+}
+
+static int bus_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct bus *b = userdata;
+	uint64_t now = bus_now();
+	size_t kept = 0;
+
+	for (size_t i = 0; i < b->n_deferred; i++) {
+		struct bus_deferred *d = &b->deferred[i];
+		struct diag diag;
+		int r = bus_call_run(b, d->m, d->call, &diag);
+
+		if (r == -EWOULDBLOCK && now < d->deadline) {
+			b->deferred[kept++] = *d;
+			continue;
+		}
+		(void)bus_call_answer(d->m, r, &diag);
+		d->m = sd_bus_message_unref(d->m);
+	}
+	b->n_deferred = kept;
+	if (kept > 0)
+		bus_arm_retry(b);
+	return 0;
+}
+
+/* Keeps m to be answered once the lock is free. Returns 0, or -ENOBUFS when
+ * too many wait already (the caller answers with the lock's error). */
+static int bus_defer(struct bus *b, sd_bus_message *m, enum bus_call call)
+{
+	if (!b->retry || b->n_deferred >= BUS_DEFERRED_MAX)
+		return -ENOBUFS;
+	b->deferred[b->n_deferred++] = (struct bus_deferred){
+		.m = sd_bus_message_ref(m),
+		.call = call,
+		.deadline = bus_now() + BUS_RETRY_TOTAL_USEC,
+	};
+	if (b->n_deferred == 1) {
+		b->retry_usec = BUS_RETRY_FIRST_USEC;
+		bus_arm_retry(b);
+	}
+	return 0;
+}
+
+/* One path for the three methods: answered now, or later when the lock is held. */
+static int bus_method(sd_bus_message *m, struct bus *b, enum bus_call call)
+{
+	struct diag diag;
+	int r = bus_call_run(b, m, call, &diag);
+
+	if (r == -EWOULDBLOCK && bus_defer(b, m, call) >= 0)
+		return 1;
+	r = bus_call_answer(m, r, &diag);
+	return r < 0 ? r : 1;
 }
 
 static int bus_method_next(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct bus *b = userdata;
-	struct diag diag;
-	int r = b->ops->next(b->userdata, &diag);
-
-	return bus_reply(m, r, &diag, error);
+	return bus_method(m, userdata, BUS_CALL_NEXT);
 }
 
 static int bus_method_focus(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct bus *b = userdata;
-	struct diag diag;
-	const char *target;
-	int r;
-
-	r = sd_bus_message_read(m, "s", &target);
-	if (r < 0)
-		return r;
-	r = b->ops->focus(b->userdata, target, &diag);
-	/* A valid name without a running helper: say it the caller's way. */
-	if (r == -ENOENT)
-		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "no VM '%s' in the ring",
-					 target);
-	return bus_reply(m, r, &diag, error);
+	return bus_method(m, userdata, BUS_CALL_FOCUS);
 }
 
 static int bus_method_release(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct bus *b = userdata;
-	struct diag diag;
-	int r = b->ops->release(b->userdata, &diag);
-
-	return bus_reply(m, r, &diag, error);
+	return bus_method(m, userdata, BUS_CALL_RELEASE);
 }
 
 /* Who may call the methods is the bus policy's decision (config/vfio.kvm.conf). */
@@ -262,6 +367,13 @@ struct bus *bus_open(sd_event *event, const char *vm, const struct bus_ops *ops,
 	if (r >= 0)
 		r = sd_bus_set_close_on_exit(b->bus, 0);
 	if (r >= 0) {
+		step = "setting up a timer";
+		r = sd_event_add_time_relative(event, &b->retry, CLOCK_MONOTONIC,
+					       BUS_RETRY_FIRST_USEC, 0, bus_on_retry, b);
+	}
+	if (r >= 0)
+		r = sd_event_source_set_enabled(b->retry, SD_EVENT_OFF);
+	if (r >= 0) {
 		step = "exporting " BUS_PATH;
 		r = sd_bus_add_object_vtable(b->bus, &b->object, BUS_PATH, BUS_INTERFACE,
 					     bus_vtable, b);
@@ -284,6 +396,7 @@ struct bus *bus_open(sd_event *event, const char *vm, const struct bus_ops *ops,
 			    strerror(-r));
 		b->sleep = sd_bus_slot_unref(b->sleep);
 		b->object = sd_bus_slot_unref(b->object);
+		b->retry = sd_event_source_disable_unref(b->retry);
 		b->bus = sd_bus_flush_close_unref(b->bus);
 		return NULL;
 	}
@@ -294,6 +407,14 @@ struct bus *bus_close(struct bus *b)
 {
 	if (!b)
 		return NULL;
+	/* Calls still waiting for the lock get an answer, not a timeout. */
+	for (size_t i = 0; i < b->n_deferred; i++) {
+		(void)sd_bus_reply_method_errorf(b->deferred[i].m, SD_BUS_ERROR_FAILED,
+						 "%s: the helper is stopping; try again", b->vm);
+		b->deferred[i].m = sd_bus_message_unref(b->deferred[i].m);
+	}
+	b->n_deferred = 0;
+	b->retry = sd_event_source_disable_unref(b->retry);
 	b->sleep = sd_bus_slot_unref(b->sleep);
 	b->object = sd_bus_slot_unref(b->object);
 	if (b->bus) {

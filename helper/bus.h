@@ -9,7 +9,10 @@
  * sender='vfio.kvm' see each switch once.
  *
  * The methods only ask for a transition, through struct bus_ops; the change
- * reaches every helper, this one too, through the focus file.
+ * reaches every helper, this one too, through the focus file. A transition
+ * that finds <run_dir>/lock held (-EWOULDBLOCK) is tried again from a timer
+ * and answered once it ran, or with the error after a few seconds, as the
+ * CLI waits: helpers hold the lock for moments, which is no caller's error.
  *
  * The helper also follows logind's PrepareForSleep: after a resume,
  * ops->resumed (every source is reopened by name); before sleep nothing is
@@ -27,7 +30,8 @@
 #define BUS_INTERFACE "vfio.kvm"
 
 /* What the methods and signals ask of the helper; each returns 0 or a negative
- * errno with diag (-EINVAL: a bad argument; -ENOENT from focus: no such VM). */
+ * errno with diag (-EINVAL: a bad argument; -ENOENT from focus: no such VM;
+ * -EWOULDBLOCK: the lock is held, try again later). */
 struct bus_ops {
 	int (*next)(void *userdata, struct diag *diag);
 	int (*focus)(void *userdata, const char *target, struct diag *diag);

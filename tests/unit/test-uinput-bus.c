@@ -6,6 +6,8 @@
  * system bus and the policy that lets root own vfio.kvm (config/); skipped
  * otherwise, and while something else owns the name.
  */
+#include <fcntl.h>
+#include <sys/file.h>
 #include <systemd/sd-bus.h>
 
 #include "test-bus-step.h"
@@ -126,6 +128,138 @@ TEST(focus_changed_once_per_switch)
 
 	if (rig_open(&r))
 		switch_and_listen(&r);
+	else
+		TEST_FAIL("cannot set up: %s", strerror(errno));
+	rig_close(&r);
+}
+
+struct answer {
+	bool done;
+	int error;            /* 0, or the errno the error reply maps to */
+	char message[256];
+};
+
+static int on_answer(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct answer *a = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	a->done = true;
+	if (e) {
+		a->error = sd_bus_message_get_errno(m);
+		snprintf(a->message, sizeof(a->message), "%s", e->message ? e->message : e->name);
+	}
+	return 0;
+}
+
+/* Processes the bus until a is answered or until end (rig_now_ms() time). */
+static bool wait_answer(struct answer *a, int64_t end)
+{
+	while (!a->done)
+		if (!rig_bus_step(test_bus, end))
+			return false;
+	return true;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	bool *owned = userdata;
+	const char *name, *old_owner, *new_owner;
+
+	if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 &&
+	    strcmp(name, "vfio.kvm") == 0 && new_owner[0])
+		*owned = true;
+	return 0;
+}
+
+/* Waits until vfio.kvm has an owner: a helper asks for the name after READY=1. */
+static bool wait_name_owned(void)
+{
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int64_t end = rig_now_ms() + RIG_WAIT_MS;
+	bool owned = false;
+	int has = 0;
+
+	if (sd_bus_match_signal(test_bus, &match, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+				"org.freedesktop.DBus", "NameOwnerChanged", on_owner_changed,
+				&owned) < 0)
+		return false;
+	/* Asked after the match is in place: no change can fall in between. */
+	if (sd_bus_call_method(test_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "NameHasOwner", NULL, &reply, "s",
+			       "vfio.kvm") < 0 ||
+	    sd_bus_message_read(reply, "b", &has) < 0)
+		return false;
+	owned |= has;
+	while (!owned)
+		if (!rig_bus_step(test_bus, end))
+			return false;
+	return true;
+}
+
+/* Holds <run_dir>/lock as a stuck root process would; returns the fd. */
+static int hold_lock(const struct rig *r)
+{
+	char path[VK_PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", r->run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		fd = safe_close(fd);
+	return fd;
+}
+
+/*
+ * A method that finds the lock held is answered once the lock is free, not
+ * with an error; one that waits longer than the CLI would gets the error.
+ */
+static void calls_wait_for_the_lock(struct rig *r)
+{
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL, *slot2 = NULL;
+	struct answer a = {0}, b = {0};
+	struct focus_file_state st;
+	int64_t start;
+	int lock;
+
+	if (!rig_start(r, 0, "vm1", true, NULL) || !rig_wait_notify(r, 0, "READY=1") ||
+	    !wait_name_owned())
+		TEST_FAIL("helper not ready, or not on the bus");
+	lock = hold_lock(r);
+	ASSERT_TRUE(lock >= 0);
+	ASSERT_TRUE(sd_bus_call_method_async(test_bus, &slot, "vfio.kvm", "/vfio/kvm", "vfio.kvm",
+					     "Focus", on_answer, &a, "s", "vm1") >= 0);
+	/* Not answered while the lock is held, and nothing switched. */
+	if (wait_answer(&a, rig_now_ms() + 300))
+		TEST_FAIL("answered while the lock was held: %d '%s'", a.error, a.message);
+	ASSERT_EQ(focus_file_read(r->run_dir, &st, NULL), 0);
+	ASSERT_STREQ(st.target, "host");
+	lock = safe_close(lock);
+	ASSERT_TRUE(wait_answer(&a, rig_now_ms() + RIG_WAIT_MS));
+	ASSERT_EQ(a.error, 0);
+	ASSERT_TRUE(rig_wait_status(r, "vm1"));
+
+	lock = hold_lock(r);
+	ASSERT_TRUE(lock >= 0);
+	start = rig_now_ms();
+	ASSERT_TRUE(sd_bus_call_method_async(test_bus, &slot2, "vfio.kvm", "/vfio/kvm",
+					     "vfio.kvm", "Release", on_answer, &b, "") >= 0);
+	ASSERT_TRUE(wait_answer(&b, rig_now_ms() + RIG_WAIT_MS));
+	lock = safe_close(lock);
+	ASSERT_TRUE(rig_now_ms() - start >= 2900);
+	ASSERT_NE(b.error, 0);
+	ASSERT_CONTAINS(b.message, "held by another process");
+	ASSERT_EQ(focus_file_read(r->run_dir, &st, NULL), 0);
+	ASSERT_STREQ(st.target, "vm1");
+}
+
+TEST(methods_wait_for_a_held_lock)
+{
+	struct rig r;
+
+	if (rig_open(&r))
+		calls_wait_for_the_lock(&r);
 	else
 		TEST_FAIL("cannot set up: %s", strerror(errno));
 	rig_close(&r);
