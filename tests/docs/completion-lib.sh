@@ -36,21 +36,22 @@ skip_all() {
 	exit 0
 }
 
+n=0
+failed=0
+
 # Runs the cases through complete_lines, one test point each, named by $1.
 run_cases() {
 	grep -v '^#' "$cases" | sed -e "s|@RUN@|$tmp/run|g" -e "s|@OTHER@|$tmp/other|g" \
 		-e "s|@QEMU@|$tmp/qemu|g" >"$tmp/cases"
 	cut -d'|' -f1 "$tmp/cases" >"$tmp/lines"
 	complete_lines <"$tmp/lines" >"$tmp/got" 2>"$tmp/stderr"
-	total=$(wc -l <"$tmp/cases")
-	echo "1..$total"
-	n=0
-	failed=0
+	i=0
 	while IFS= read -r case; do
+		i=$((i + 1))
 		n=$((n + 1))
 		line=${case%%|*}
 		want=${case#*|}
-		got=$(sed -n "${n}p" "$tmp/got" | tr ' ' '\n' | sed 's|.*/||' | grep -v '^$' |
+		got=$(sed -n "${i}p" "$tmp/got" | tr ' ' '\n' | sed 's|.*/||' | grep -v '^$' |
 			LC_ALL=C sort -u | tr '\n' ' ' | sed 's/ $//')
 		if [ "$got" = "$want" ]; then
 			echo "ok $n - $1: '$line' offers: $want"
@@ -62,5 +63,10 @@ run_cases() {
 	if [ -s "$tmp/stderr" ]; then
 		sed 's/^/# stderr: /' "$tmp/stderr"
 	fi
+}
+
+# Prints the plan (TAP allows it last) and exits with the verdict.
+finish_cases() {
+	echo "1..$n"
 	exit $failed
 }
