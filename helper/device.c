@@ -158,7 +158,10 @@ bool device_set_focus(struct device *d, bool focus)
 {
 	struct source *s = &d->src;
 
-	if (d->pinned || d->focus == focus)
+	/* A pinned device keeps its focus; a change elsewhere may have freed it to grab. */
+	if (d->pinned)
+		return device_grab(d);
+	if (d->focus == focus)
 		return false;
 	d->focus = focus;
 	if (!device_present(d))

@@ -114,8 +114,9 @@ int device_open(struct device *d, struct diag *diag);
  * Focus on: grab as soon as the device is open and no key is down on it
  * (now, or after the batch that releases the last key; never by sleeping or
  * polling). Focus off: key-up on the clone for every key down on it, LEDs
- * back, ungrab; read only if it can complete a hotkey. A pinned device is
- * left as it is. Returns true if the state changed.
+ * back, ungrab; read only if it can complete a hotkey. A pinned device keeps
+ * its focus: only a grab that waited is tried again. Returns true if the
+ * state changed.
  */
 bool device_set_focus(struct device *d, bool focus);
 

@@ -316,6 +316,8 @@ static int run(void)
 	r = follow_start(&root.follow);
 	if (r < 0)
 		goto out;
+	/* A pinned device another helper held at open: retried now that timers exist. */
+	focus_retry_grabs(&root.focus);
 	snprintf(root.focus.target, sizeof(root.focus.target), "%s", root.follow.target);
 	focus_status(&root.focus);
 	if (arg.bus)
