@@ -20,8 +20,8 @@
 #define KEYLIST_TEXT_MAX (KEYLIST_MAX * 32)
 
 struct keylist {
-	uint8_t n;                     /* 0: empty */
-	uint16_t codes[KEYLIST_MAX];   /* sorted ascending, no duplicates, each < KEY_MAX */
+	uint8_t n;                   /* 0: empty */
+	uint16_t codes[KEYLIST_MAX]; /* sorted ascending, no duplicates, each < KEY_MAX */
 };
 
 /*
@@ -50,5 +50,7 @@ int keylist_add(struct keylist *list, unsigned code);
  */
 int keylist_format(const struct keylist *list, char *buf, size_t size);
 
+/* Whether a and b hold the same keys. */
 bool keylist_equal(const struct keylist *a, const struct keylist *b);
+/* Whether code is in list. */
 bool keylist_contains(const struct keylist *list, unsigned code);

@@ -22,8 +22,8 @@
 struct libevdev_uinput;
 
 struct host_keys {
-	struct forward_host fwd;     /* what the forwarders write to (fwd.fd -1: no device) */
-	struct libevdev_uinput *ui;  /* owned */
+	struct forward_host fwd;    /* what the forwarders write to (fwd.fd -1: no device) */
+	struct libevdev_uinput *ui; /* owned */
 };
 
 /*

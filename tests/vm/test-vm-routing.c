@@ -97,8 +97,8 @@ static int expect_key(int fd, unsigned key, int value)
 		r = vt_read_until(fd, EV_SYN, SYN_REPORT, 0, NULL, 0, NULL);
 
 	if (r < 0) {
-		printf("# %s %d never came (%d)\n", libevdev_event_code_get_name(EV_KEY, key), value,
-		       r);
+		printf("# %s %d never came (%d)\n", libevdev_event_code_get_name(EV_KEY, key),
+		       value, r);
 		return r;
 	}
 	for (size_t i = 0; i < n; i++)
