@@ -5,9 +5,24 @@
 
 #include "keylist.h"
 #include "macro.h"
+#include "quote.h"
 
 /* Longest key name looked up; libevdev's longest is well below this. */
 #define KEY_NAME_MAX 48
+/* How much of a refused list its message shows. */
+#define SHOWN_MAX 128
+
+/* The first bytes of text (len bytes, hostile) for a one-line message, printable. */
+static char *keylist_shown(char *buf, const char *text, size_t len)
+{
+	char raw[SHOWN_MAX + 1];
+	size_t n = MIN(len, (size_t)SHOWN_MAX);
+
+	memcpy(raw, text, n);
+	raw[n] = '\0';
+	/* A NUL inside text ends raw early: what is shown is cut there. */
+	return quote_printable(buf, SHOWN_MAX + 1, raw);
+}
 
 static bool is_blank(char c)
 {
@@ -35,7 +50,7 @@ int keylist_parse(const char *text, size_t len, struct keylist *ret, struct diag
 {
 	struct keylist list = {0};
 	size_t start = 0;
-	int shown = (int)MIN(len, 128);
+	char shown[SHOWN_MAX + 1];
 
 	while (start < len && is_blank(text[start]))
 		start++;
@@ -57,24 +72,25 @@ int keylist_parse(const char *text, size_t len, struct keylist *ret, struct diag
 		while (part_len > 0 && is_blank(part[part_len - 1]))
 			part_len--;
 		if (part_len == 0)
-			return diag_set(diag, -EINVAL, "key list '%.*s': empty key name", shown,
-					text);
+			return diag_set(diag, -EINVAL, "key list '%s': empty key name",
+					keylist_shown(shown, text, len));
 		if (part_len > KEY_NAME_MAX || memchr(part, '\0', part_len))
-			return diag_set(diag, -EINVAL, "key list '%.*s': not a key name", shown,
-					text);
+			return diag_set(diag, -EINVAL, "key list '%s': not a key name",
+					keylist_shown(shown, text, len));
 		memcpy(name, part, part_len);
 		name[part_len] = '\0';
 		code = libevdev_event_code_from_name(EV_KEY, name);
 		if (code < 0)
-			return diag_set(diag, -EINVAL, "key list: unknown key name '%s'", name);
+			return diag_set(diag, -EINVAL, "key list: unknown key name '%s'",
+					quote_printable(shown, sizeof(shown), name));
 		r = keylist_add(&list, (unsigned)code);
 		if (r == -EINVAL)
 			return diag_set(diag, r, "key list: '%s' is not a key", name);
 		if (r == -EEXIST)
 			return diag_set(diag, -EINVAL, "key list: key '%s' given twice", name);
 		if (r < 0)
-			return diag_set(diag, r, "key list '%.*s': more than %d keys", shown, text,
-					KEYLIST_MAX);
+			return diag_set(diag, r, "key list '%s': more than %d keys",
+					keylist_shown(shown, text, len), KEYLIST_MAX);
 		if (!comma)
 			break;
 		start = (size_t)(comma - text) + 1;
