@@ -10,6 +10,7 @@
 #include "device.h"
 #include "inotify-read.h"
 #include "log.h"
+#include "names.h"
 
 #define DEVICE_DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_MASK_ADD)
 
@@ -254,12 +255,12 @@ static void device_dirs(const struct source *s, char *dir, char *parent, size_t 
 		snprintf(parent, size, "%.*s", (int)n, dir);
 }
 
-/* The by-path twin's directory (source_by_path()), "" if there is none. */
+/* The by-path twin's directory (device_by_path()), "" if there is none. */
 static void device_by_path_dir(const struct source *s, char *buf, size_t size)
 {
 	char *slash;
 
-	if (source_by_path(s->phys_path, buf, size) <= 0)
+	if (device_by_path(s->phys_path, buf, size) <= 0)
 		buf[0] = '\0';
 	else if ((slash = strrchr(buf, '/')))
 		*slash = '\0';

@@ -143,7 +143,8 @@ static void forward_host_put(struct forward *f, uint16_t type, uint16_t code, in
 			f->n_host_out = 0;
 		}
 	}
-	f->host_out[f->n_host_out++] = (struct input_event){.type = type, .code = code, .value = value};
+	f->host_out[f->n_host_out++] =
+		(struct input_event){.type = type, .code = code, .value = value};
 }
 
 /* Ends the pending host frame: SYN_REPORT after its keys, if it has any. */

@@ -14,6 +14,7 @@
 #include "devcache.h"
 #include "fdstore.h"
 #include "log.h"
+#include "names.h"
 #include "source.h"
 
 /*
@@ -330,25 +331,6 @@ static int source_from_cache(struct source *s, struct diag *diag)
 	return 0;
 }
 
-int source_by_path(const char *path, char *buf, size_t size)
-{
-	static const char by_id[] = "/by-id/";
-	const char *base = strrchr(path, '/');
-	int n;
-
-	buf[0] = '\0';
-	if (!base || (size_t)(base - path) + 1 < sizeof(by_id) - 1 ||
-	    strncmp(base + 1 - (sizeof(by_id) - 1), by_id, sizeof(by_id) - 1) != 0)
-		return 0;
-	n = snprintf(buf, size, "%.*s/by-path%s", (int)(base + 1 - (sizeof(by_id) - 1) - path),
-		     path, base);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -ENAMETOOLONG;
-	}
-	return 1;
-}
-
 /*
  * Opens the physical device: phys_path, or its by-path twin when phys_path
  * does not exist (source.h). Sets open_path to the one opened or, on failure,
@@ -361,7 +343,7 @@ static int source_open_device(struct source *s)
 
 	strcpy(s->open_path, s->phys_path);
 	fd = open(s->phys_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT || source_by_path(s->phys_path, alt, sizeof(alt)) <= 0)
+	if (fd >= 0 || errno != ENOENT || device_by_path(s->phys_path, alt, sizeof(alt)) <= 0)
 		return fd < 0 ? -errno : fd;
 	strcpy(s->open_path, alt);
 	fd = open(alt, O_RDWR | O_NONBLOCK | O_CLOEXEC);

@@ -4,8 +4,8 @@
  * the symlink that names the clone (normally /dev/input/by-id/<vm>-<dev>).
  *
  * Devices without a by-id link: a physical path <dir>/by-id/<name> that does
- * not exist is looked for as <dir>/by-path/<name> (by-id first, every time it
- * is opened), so /dev/input/by-id/<vm>-<name> may name a by-path link
+ * not exist is looked for as <dir>/by-path/<name> (device_by_path(), by-id
+ * first, every time it is opened), so /dev/input/by-id/<vm>-<name> may name a by-path link
  * (platform-i8042-serio-0-event-kbd). The device found there is checked
  * the same way; the clone's link is the same.
  */
@@ -110,13 +110,6 @@ void source_close(struct source *s);
  * true if hotkey_capable changed (the caller turns reading on or off).
  */
 bool source_set_hotkey(struct source *s, struct hotkey *hk);
-
-/*
- * The by-path twin of a physical path <dir>/by-id/<name>: <dir>/by-path/<name>
- * into buf. Returns 1, 0 when path is not in a by-id directory (buf then
- * holds ""), or -ENAMETOOLONG.
- */
-int source_by_path(const char *path, char *buf, size_t size);
 
 /* EVIOCGRAB on the physical device: 0 or a negative errno. */
 int source_grab(struct source *s, bool grab);

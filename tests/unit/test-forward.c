@@ -790,7 +790,8 @@ TEST(host_frame_longer_than_its_buffer_is_written_in_pieces)
 	host_rig_open(&h, &r, volume_keys);
 	for (int i = 0; i < FORWARD_HOST_OUT_MAX; i++) {
 		n += (size_t)snprintf(script + n, sizeof(script) - n, "+MUTE -MUTE ");
-		m += (size_t)snprintf(expect + m, sizeof(expect) - m, "%s+MUTE -MUTE", i ? " " : "");
+		m += (size_t)snprintf(expect + m, sizeof(expect) - m, "%s+MUTE -MUTE",
+				      i ? " " : "");
 	}
 	snprintf(script + n, sizeof(script) - n, ".");
 	snprintf(expect + m, sizeof(expect) - m, " .");

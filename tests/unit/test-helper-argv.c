@@ -438,7 +438,8 @@ TEST(help_text)
 	ASSERT_TRUE(f != NULL);
 	helper_args_help(f, "vfio-kvm-helper");
 	fclose(f);
-	ASSERT_CONTAINS(buf, "vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]");
+	ASSERT_CONTAINS(buf,
+			"vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]");
 	ASSERT_CONTAINS(buf, "--host-keys KEY,KEY...  keys that go to the host");
 	ASSERT_CONTAINS(buf, "--run-dir DIR       the ring and focus file (default " RUN_DIR ")");
 }

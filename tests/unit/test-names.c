@@ -151,6 +151,30 @@ TEST(device_comma_refused_in_by_path_names)
 	ASSERT_STREQ(diag.msg, "src: device name has a forbidden character 0x2c at byte 14");
 }
 
+TEST(device_by_path_twin)
+{
+	char buf[64];
+
+	ASSERT_EQ(device_by_path("/dev/input/by-id/platform-i8042-serio-0-event-kbd", buf,
+				 sizeof(buf)),
+		  1);
+	ASSERT_STREQ(buf, "/dev/input/by-path/platform-i8042-serio-0-event-kbd");
+	ASSERT_EQ(device_by_path("/tmp/x/by-id/k", buf, sizeof(buf)), 1);
+	ASSERT_STREQ(buf, "/tmp/x/by-path/k");
+	/* Only a path in a by-id directory has one. */
+	ASSERT_EQ(device_by_path("/dev/input/event3", buf, sizeof(buf)), 0);
+	ASSERT_STREQ(buf, "");
+	ASSERT_EQ(device_by_path("/dev/input/xby-id/k", buf, sizeof(buf)), 0);
+	ASSERT_EQ(device_by_path("by-id/k", buf, sizeof(buf)), 0);
+	ASSERT_EQ(device_by_path("/by-id/k", buf, sizeof(buf)), 1);
+	ASSERT_STREQ(buf, "/by-path/k");
+	ASSERT_EQ(device_by_path("k", buf, sizeof(buf)), 0);
+	ASSERT_EQ(device_by_path("/dev/input/by-id/0123456789012345678901234567890123456789012345",
+				 buf, sizeof(buf)),
+		  -ENAMETOOLONG);
+	ASSERT_STREQ(buf, "");
+}
+
 TEST(device_too_long)
 {
 	struct diag diag;

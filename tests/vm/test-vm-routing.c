@@ -326,4 +326,50 @@ TEST(by_path_device_is_cloned_and_forwards)
 	ASSERT_EQ(vt_keys_down(kfd), 0);
 }
 
+#define XML5 "/run/vfio-kvm-test-vmr5.xml"
+
+/* Stops vmr5's unit; for cleanup. */
+static void stop_vmr5(int *unused)
+{
+	vt_sh(NULL, 0,
+	      "timeout 60 vfio-kvm stop vmr5; systemctl reset-failed vfio-kvm-vmr5.service; "
+	      "rm -f " XML5);
+}
+
+TEST(by_path_device_passes_the_start_checks_and_the_sandboxed_unit)
+{
+	static const char name[] = "platform-i8042-serio-0-event-kbd";
+	_cleanup_(vt_dev_freep) struct vt_dev *kbd = NULL;
+	_cleanup_(stop_vmr5) int stop = 0;
+	_cleanup_(closep) int kfd = -1;
+	struct vt_helper h = {.vm = "vmr5"};
+	char out[4096];
+	FILE *f;
+
+	ASSERT_EQ(vt_dev_new_keyboard_in(BY_PATH_DIR, name, &kbd), 0);
+	f = fopen(XML5, "we");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "<domain type='kvm'><name>vmr5</name><devices>"
+		   "<input type='passthrough' bus='virtio'>"
+		   "<source evdev='/dev/input/by-id/vmr5-%s'/></input>"
+		   "</devices></domain>\n",
+		name);
+	ASSERT_EQ(fclose(f), 0);
+	/* The unit as the hook starts it: its checks, its sandbox, the helper's argv. */
+	if (vt_sh(out, sizeof(out), "timeout 120 vfio-kvm start vmr5 --xml " XML5) != 0) {
+		vt_comment("vfio-kvm start vmr5", out);
+		TEST_FAIL("the unit did not start");
+	}
+	ASSERT_EQ(focus("vmr5"), 0);
+	kfd = vt_clone_open(&h, kbd);
+	ASSERT_TRUE(kfd >= 0);
+	ASSERT_EQ(vt_wait_grabbed(kbd->node, true), 0);
+	ASSERT_EQ(vt_dev_frame(kbd, EV_KEY, KEY_Z, 1), 0);
+	ASSERT_EQ(vt_dev_frame(kbd, EV_KEY, KEY_Z, 0), 0);
+	ASSERT_EQ(expect_key(kfd, KEY_Z, 1), 0);
+	ASSERT_EQ(expect_key(kfd, KEY_Z, 0), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 30 vfio-kvm check --xml " XML5), 0);
+	ASSERT_CONTAINS(out, "(present as /dev/input/by-path/platform-i8042-serio-0-event-kbd)");
+}
+
 VT_TEST_MAIN()
