@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "names.h"
 
 static void print_hotkey(const char *what, const struct keyset *set, const char *origin)
 {
@@ -41,6 +42,7 @@ static int print_domain(const struct domain *domain, const struct config *config
 	_cleanup_(unit_strv_freep) char **argv = NULL;
 	const struct config_vm *vm_config = config_find_vm(config, domain->name);
 	char unit[UNIT_NAME_BUF], phys[VK_PATH_MAX], clone[VK_PATH_MAX], text[KEYSET_TEXT_MAX];
+	char alt[VK_PATH_MAX];
 	struct diag diag = {};
 	struct stat st;
 
@@ -62,7 +64,11 @@ static int print_domain(const struct domain *domain, const struct config *config
 		if (s->kind != SOURCE_PASSTHROUGH && s->grab_toggle.n > 0 &&
 		    keyset_format(&s->grab_toggle, text, sizeof(text)) >= 0)
 			printf(" (grab toggle %s)", text);
-		printf("%s\n", stat(phys, &st) < 0 ? " (not present now)" : "");
+		if (stat(phys, &st) < 0 && device_by_path(phys, alt, sizeof(alt)) > 0 &&
+		    stat(alt, &st) == 0)
+			printf(" (present as %s)\n", alt);
+		else
+			printf("%s\n", stat(phys, &st) < 0 ? " (not present now)" : "");
 	}
 	if (domain->hotkey.n > 0)
 		print_hotkey("direct", &domain->hotkey, " (from the XML metadata)");

@@ -19,18 +19,20 @@ static const char *const helper_hotkey_names[HELPER_HOTKEYS] = {
 void helper_args_help(FILE *out, const char *program)
 {
 	fprintf(out,
-		"%s --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]... [--focus]\n"
-		"        [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host] [--no-bus]\n"
-		"        [--cache-dir DIR] [--help]\n\n"
+		"%s --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always] [--device ...]...\n"
+		"        [--focus] [--hotkey ACTION=KEYS]... [--host-keys KEY,KEY...]\n"
+		"        [--run-dir DIR] [--no-host] [--no-bus] [--cache-dir DIR] [--help]\n\n"
 		"Clones input devices with uinput for one VM and forwards events to the clones\n"
 		"while the VM has focus.\n\n"
 		"  --vm NAME           the VM's name\n"
 		"  --device PHYS=CLONE the physical device and the symlink to create for its\n"
-		"                      clone (absolute paths); toggle= is QEMU's grab toggle\n"
+		"                      clone (absolute paths); toggle= is QEMU's grab toggle;\n"
+		"                      focus=always keeps it with the VM whatever has the focus\n"
 		"  --focus             start with focus\n"
 		"  --hotkey ACTION=KEYS  ACTION: cycle, host, release or direct; KEYS: e.g.\n"
 		"                      KEY_LEFTCTRL+KEY_RIGHTCTRL (empty disables, but not\n"
 		"                      release); direct jumps to this VM from anywhere\n"
+		"  --host-keys KEY,KEY...  keys that go to the host while the VM has focus\n"
 		"  --run-dir DIR       the ring and focus file (default " RUN_DIR ")\n"
 		"  --no-host           the cycle hotkey skips the host\n"
 		"  --no-bus            do not connect to the D-Bus system bus\n"
@@ -121,7 +123,23 @@ static int argv_add_device(char **v, size_t *n, const char *vm, const struct hel
 		return diag_set(diag, -EINVAL, "%s: device '%s': grab toggle cannot be written out",
 				vm, d->clone);
 	if (argv_add(v, n, "--device") < 0 ||
-	    argv_add(v, n, "%s=%s%s%s", d->phys, d->clone, toggle[0] ? ",toggle=" : "", toggle) < 0)
+	    argv_add(v, n, "%s=%s%s%s%s", d->phys, d->clone, toggle[0] ? ",toggle=" : "", toggle,
+		     d->pinned ? ",focus=always" : "") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Left out when empty: no host keys is the helper's default. */
+static int argv_add_host_keys(char **v, size_t *n, const char *vm, const struct keylist *keys,
+			      struct diag *diag)
+{
+	char text[KEYLIST_TEXT_MAX];
+
+	if (keys->n == 0)
+		return 0;
+	if (keylist_format(keys, text, sizeof(text)) < 0)
+		return diag_set(diag, -EINVAL, "%s: host keys cannot be written out", vm);
+	if (argv_add(v, n, "--host-keys") < 0 || argv_add(v, n, "%s", text) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -154,6 +172,9 @@ int helper_args_write(const char *helper, const struct helper_args *args, char *
 	for (size_t a = 0; a < HELPER_HOTKEYS && r >= 0; a++)
 		r = argv_add_hotkey(v, &n, args->vm, (enum hotkey_action)a, &args->hotkeys[a].keys,
 				    diag);
+	if (r < 0)
+		return r;
+	r = argv_add_host_keys(v, &n, args->vm, &args->host_keys, diag);
 	if (r < 0)
 		return r;
 	if (!args->bus && argv_add(v, &n, "--no-bus") < 0)
@@ -213,6 +234,7 @@ static int parse_device(struct helper_args *a, const char *text, struct diag *di
 	struct helper_device *d = &a->devices[a->n_devices];
 	const char *eq = strchr(text, '='), *comma;
 	size_t phys_len, clone_len;
+	bool toggle_seen = false;
 	int r;
 
 	if (a->n_devices >= DOMAIN_SOURCES_MAX)
@@ -229,16 +251,27 @@ static int parse_device(struct helper_args *a, const char *text, struct diag *di
 	memcpy(d->phys, text, phys_len);
 	memcpy(d->clone, eq + 1, clone_len);
 
-	if (comma) {
-		const char *keys = comma + 1;
+	for (const char *opt = comma ? comma + 1 : NULL; opt;) {
+		const char *next = strchr(opt, ',');
+		size_t len = next ? (size_t)(next - opt) : strlen(opt);
 
-		if (strncmp(keys, "toggle=", 7) != 0)
+		bool toggle = len >= 7 && strncmp(opt, "toggle=", 7) == 0;
+		bool pin = len == 12 && strncmp(opt, "focus=always", 12) == 0;
+
+		if (!toggle && !pin)
 			return diag_set(diag, -EINVAL, "--device '%s': unknown option '%.*s'",
-					d->clone, 64, keys);
-		keys += 7;
-		r = keyset_parse(keys, strlen(keys), &d->toggle, diag);
-		if (r < 0)
-			return r;
+					d->clone, (int)MIN(len, 64), opt);
+		if ((toggle && toggle_seen) || (pin && d->pinned))
+			return diag_set(diag, -EINVAL, "--device '%s': option '%.*s' given twice",
+					d->clone, (int)MIN(len, 64), opt);
+		if (toggle) {
+			r = keyset_parse(opt + 7, len - 7, &d->toggle, diag);
+			if (r < 0)
+				return r;
+			toggle_seen = true;
+		} else
+			d->pinned = true;
+		opt = next ? next + 1 : NULL;
 	}
 	r = check_path(a->vm, d->phys, false, diag);
 	if (r < 0)
@@ -297,11 +330,13 @@ static int parse_options(int argc, char *argv[], struct helper_args *a, struct d
 		{"no-host", no_argument, NULL, 'H'},
 		{"no-bus", no_argument, NULL, 'B'},
 		{"cache-dir", required_argument, NULL, 'c'},
+		{"host-keys", required_argument, NULL, 'K'},
 		{},
 	};
 	/* Devices are checked after all options: the clone name check needs --vm. */
 	const char *devices[DOMAIN_SOURCES_MAX];
 	size_t n_devices = 0;
+	bool host_keys_seen = false;
 	int c, r;
 
 	/* 0, not 1: getopt starts afresh, so a second parse (a test) sees all of argv. */
@@ -350,6 +385,14 @@ static int parse_options(int argc, char *argv[], struct helper_args *a, struct d
 			if (r < 0)
 				return r;
 			strcpy(a->cache_dir, optarg);
+			break;
+		case 'K':
+			if (host_keys_seen)
+				return diag_set(diag, -EINVAL, "--host-keys given twice");
+			r = keylist_parse(optarg, strlen(optarg), &a->host_keys, diag);
+			if (r < 0)
+				return r;
+			host_keys_seen = true;
 			break;
 		case ':':
 			return diag_set(diag, -EINVAL, "option '%.64s' needs a value",

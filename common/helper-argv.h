@@ -5,14 +5,19 @@
  * two ends cannot drift apart. The helper never reads XML or the config:
  * everything it needs is here.
  *
- *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]...
- *                   [--focus] [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host]
+ *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]
+ *                   [--device ...]... [--focus] [--hotkey ACTION=KEYS]...
+ *                   [--host-keys KEY,KEY...] [--run-dir DIR] [--no-host]
  *                   [--no-bus] [--cache-dir DIR] [--help]
  *
  * ACTION is cycle, host, release or direct; an empty KEYS disables the
  * hotkey (release may not be empty); a hotkey not given keeps its default
  * (CONFIG_DEFAULT_*; direct: none). toggle= is QEMU's grab toggle of an
- * evdev/input-linux source.
+ * evdev/input-linux source; focus=always pins the device to the VM (grabbed
+ * and forwarded whatever has the focus, never read for hotkeys). The options
+ * after CLONE come in any order, each at most once. --host-keys lists the
+ * keys that go to a host-side device instead of the VM (keylist.h; empty or
+ * absent: none).
  */
 #pragma once
 
@@ -23,19 +28,21 @@
 #include "bounds.h"
 #include "diag.h"
 #include "hotkey.h"
+#include "keylist.h"
 #include "keyset.h"
 
 /* One binding per enum hotkey_action: cycle, host, release, direct. */
 #define HELPER_HOTKEYS 4
 /* Longest --run-dir/--cache-dir: room is left for "/ring/<vm>" and the like. */
 #define HELPER_DIR_MAX (VK_PATH_MAX / 2)
-/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories. */
-#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2)
+/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories, --host-keys. */
+#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2 + 2)
 
 struct helper_device {
 	char phys[VK_PATH_MAX];   /* the physical device, /dev/input/by-id/<dev> */
 	char clone[VK_PATH_MAX];  /* the symlink to make for its clone, …/<vm>-<dev> */
 	struct keyset toggle;     /* QEMU's grab toggle on the clone; n == 0: none */
+	bool pinned;              /* focus=always: the VM's whatever has the focus */
 };
 
 struct helper_args {
@@ -47,6 +54,7 @@ struct helper_args {
 	bool focus;         /* ask for focus on joining the ring */
 	bool include_host;  /* the host is a stop of the cycle */
 	bool bus;           /* connect to the D-Bus system bus */
+	struct keylist host_keys; /* keys routed to the host while the VM has focus; n == 0: none */
 	char run_dir[HELPER_DIR_MAX + 1];
 	char cache_dir[HELPER_DIR_MAX + 1];
 };
@@ -60,15 +68,16 @@ void helper_args_init(struct helper_args *ret);
 
 /*
  * Writes the command line for args (NULL-terminated, argv[0] = helper), in
- * this order: --vm, every --device, --focus, --no-host, the hotkeys (cycle,
- * host, release always, an empty one as "ACTION=", which disables it;
- * direct when set), then --no-bus, --run-dir and --cache-dir. Flags and
+ * this order: --vm, every --device (",toggle=" then ",focus=always" when
+ * set), --focus, --no-host, the hotkeys (cycle, host, release always, an
+ * empty one as "ACTION=", which disables it; direct when set), --host-keys
+ * when there are any, then --no-bus, --run-dir and --cache-dir. Flags and
  * directories are left out when they are the helper's default.
  * args is otherwise not validated: helper_args_parse() is the check.
  * On success *ret_argv is a new vector to free with helper_argv_free().
  * Returns 0, -ENOMEM, -E2BIG (more than DOMAIN_SOURCES_MAX devices), or
- * -EINVAL with diag (an empty release hotkey, a key set without kernel
- * names).
+ * -EINVAL with diag (an empty release hotkey, a key set or host key without
+ * a kernel name).
  */
 int helper_args_write(const char *helper, const struct helper_args *args, char ***ret_argv,
 		      struct diag *diag);
@@ -79,9 +88,10 @@ int helper_args_write(const char *helper, const struct helper_args *args, char *
  * that is not absolute, holds "..", a control character, or whose last
  * component is not a device name (for a clone: after "<vm>-"), a path used
  * twice (as physical or clone), more than DOMAIN_SOURCES_MAX devices, an
- * unknown --device option or --hotkey action, a bad key set, an empty
- * release hotkey, two hotkeys with the same keys, a bad directory, unknown
- * options and stray arguments. Uses getopt_long() (resets optind; may
+ * unknown or repeated --device option (focus= takes only "always"), an
+ * unknown --hotkey action, a bad key set, an empty release hotkey, two
+ * hotkeys with the same keys, a bad --host-keys list (keylist_parse()) or
+ * --host-keys twice, a bad directory, unknown options and stray arguments. Uses getopt_long() (resets optind; may
  * permute argv). Returns 0, 1 for --help (the caller prints
  * helper_args_help()), or a negative errno with diag ("--vm is required");
  * *ret is untouched unless 0 is returned.

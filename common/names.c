@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bounds.h"
@@ -50,4 +51,27 @@ int vm_name_check(const char *name, struct diag *diag)
 int device_name_check(const char *name, const char *what, struct diag *diag)
 {
 	return name_check(name, DEVICE_NAME_MAX, "device name", what, diag);
+}
+
+int device_by_path(const char *path, char *buf, size_t size)
+{
+	static const char by_id[] = "/by-id/";
+	const size_t by_id_len = sizeof(by_id) - 1;
+	const char *base = strrchr(path, '/');
+	size_t dir_len;
+	int n;
+
+	if (size > 0)
+		buf[0] = '\0';
+	if (!base || (size_t)(base - path) + 1 < by_id_len ||
+	    strncmp(base + 1 - by_id_len, by_id, by_id_len) != 0)
+		return 0;
+	dir_len = (size_t)(base + 1 - by_id_len - path);
+	n = snprintf(buf, size, "%.*s/by-path%s", (int)dir_len, path, base);
+	if (n < 0 || (size_t)n >= size) {
+		if (size > 0)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 1;
 }

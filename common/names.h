@@ -22,3 +22,12 @@ int vm_name_check(const char *name, struct diag *diag);
 /* Same for the <dev> part of a by-id path; what says where it came from
  * (e.g. the full source path) and is used in the message. */
 int device_name_check(const char *name, const char *what, struct diag *diag);
+
+/*
+ * The by-path twin of a device path: for "<dir>/by-id/<name>" (as
+ * /dev/input/by-id/<dev>), "<dir>/by-path/<name>" into buf. A device without
+ * a by-id link is looked for there (by-id first), so <dev> may be a by-path
+ * link's name. Returns 1, 0 when path is not in a by-id directory (buf then
+ * holds "" when size > 0), or -ENAMETOOLONG.
+ */
+int device_by_path(const char *path, char *buf, size_t size);

@@ -18,6 +18,7 @@
 
 #include "devcache.h"
 #include "helper-argv.h"
+#include "names.h"
 #include "ring.h"
 #include "unit.h"
 
@@ -142,7 +143,7 @@ int unit_check_name(const char *vm, struct diag *diag)
 
 int unit_check_sources(const struct domain *domain, struct diag *diag)
 {
-	char path[VK_PATH_MAX];
+	char path[VK_PATH_MAX], alt[VK_PATH_MAX];
 	struct stat st;
 	int r;
 
@@ -153,10 +154,14 @@ int unit_check_sources(const struct domain *domain, struct diag *diag)
 		if (domain_source_physical_path(&domain->sources[i], path, sizeof(path)) < 0)
 			return diag_set(diag, -ENAMETOOLONG, "%s: device '%s': path too long",
 					domain->name, domain->sources[i].device);
-		if (stat(path, &st) < 0) {
+		r = stat(path, &st) < 0 ? -errno : 0;
+		/* No by-id link: the helper takes the by-path one (names.h). */
+		if (r == -ENOENT && device_by_path(path, alt, sizeof(alt)) > 0 &&
+		    stat(alt, &st) == 0)
+			r = 0;
+		if (r < 0) {
 			char cache[VK_PATH_MAX];
 
-			r = -errno;
 			/* Seen before: the helper makes its clone from the cache and waits for it. */
 			if (r == -ENOENT &&
 			    devcache_path(CACHE_DIR, domain->sources[i].device, cache, sizeof(cache),

@@ -77,7 +77,8 @@ int unit_check_name(const char *vm, struct diag *diag);
 
 /*
  * Checks the VM's name (unit_check_name()) and that every physical source of
- * domain exists (stat), so the most common mistakes get the clearest message
+ * domain exists (stat; a missing by-id link counts as there when its by-path
+ * twin is, device_by_path()), so the most common mistakes get the clearest message
  * before anything talks to systemd: "vm1: /dev/input/by-id/… does not
  * exist". A missing source whose capabilities are cached in CACHE_DIR is
  * accepted: the helper clones it from the cache and waits for it.

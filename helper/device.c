@@ -10,6 +10,7 @@
 #include "device.h"
 #include "inotify-read.h"
 #include "log.h"
+#include "names.h"
 
 #define DEVICE_DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_MASK_ADD)
 
@@ -33,9 +34,17 @@ void device_init(struct device *d, sd_event *event, struct loop *loop, struct ho
 		.watch_fd = -1,
 		.wd_dir = -1,
 		.wd_parent = -1,
+		.wd_by_path = -1,
 		.wd_node_dir = -1,
 	};
 	d->src.fd = d->src.uinput_fd = d->src.stored_fd = -1;
+}
+
+void device_pin(struct device *d)
+{
+	d->pinned = true;
+	d->focus = true;
+	d->src.pinned = true;
 }
 
 static bool device_present(const struct device *d)
@@ -150,6 +159,9 @@ bool device_set_focus(struct device *d, bool focus)
 {
 	struct source *s = &d->src;
 
+	/* A pinned device keeps its focus; a change elsewhere may have freed it to grab. */
+	if (d->pinned)
+		return device_grab(d);
 	if (d->focus == focus)
 		return false;
 	d->focus = focus;
@@ -243,15 +255,32 @@ static void device_dirs(const struct source *s, char *dir, char *parent, size_t 
 		snprintf(parent, size, "%.*s", (int)n, dir);
 }
 
-/* Adds the watches that exist to be added; adding one twice changes nothing. */
+/* The by-path twin's directory (device_by_path()), "" if there is none. */
+static void device_by_path_dir(const struct source *s, char *buf, size_t size)
+{
+	char *slash;
+
+	if (device_by_path(s->phys_path, buf, size) <= 0)
+		buf[0] = '\0';
+	else if ((slash = strrchr(buf, '/')))
+		*slash = '\0';
+}
+
+/*
+ * Adds the watches that exist to be added; adding one twice changes nothing.
+ * The parent holds both directories (<dir>/by-id, <dir>/by-path): one watch.
+ */
 static void device_arm(struct device *d)
 {
-	char dir[VK_PATH_MAX], parent[VK_PATH_MAX];
+	char dir[VK_PATH_MAX], parent[VK_PATH_MAX], by_path[VK_PATH_MAX];
 
 	device_dirs(&d->src, dir, parent, sizeof(dir));
 	d->wd_dir = inotify_add_watch(d->watch_fd, dir, DEVICE_DIR_MASK);
 	if (parent[0])
 		d->wd_parent = inotify_add_watch(d->watch_fd, parent, DEVICE_DIR_MASK);
+	device_by_path_dir(&d->src, by_path, sizeof(by_path));
+	if (by_path[0])
+		d->wd_by_path = inotify_add_watch(d->watch_fd, by_path, DEVICE_DIR_MASK);
 }
 
 static void device_stop_waiting(struct device *d)
@@ -259,7 +288,7 @@ static void device_stop_waiting(struct device *d)
 	d->first_try = sd_event_source_disable_unref(d->first_try);
 	d->watch_io = sd_event_source_disable_unref(d->watch_io);
 	d->watch_fd = safe_close(d->watch_fd);
-	d->wd_dir = d->wd_parent = d->wd_node_dir = -1;
+	d->wd_dir = d->wd_parent = d->wd_by_path = d->wd_node_dir = -1;
 }
 
 /* The device opened again: into the loop, grabbed with focus (once no key is down). */
@@ -310,7 +339,7 @@ static bool device_try_open(struct device *d)
 		char node[VK_PATH_MAX];
 		const char *slash;
 
-		if (!realpath(s->phys_path, node) || !(slash = strrchr(node, '/')) ||
+		if (!realpath(s->open_path, node) || !(slash = strrchr(node, '/')) ||
 		    strlen(slash + 1) >= sizeof(d->node_name))
 			return false;
 		snprintf(d->node_name, sizeof(d->node_name), "%s", slash + 1);
@@ -331,6 +360,7 @@ struct device_match {
 	const struct device *d;
 	const char *base;     /* the link's name */
 	const char *dir_base; /* its directory's name */
+	const char *by_path_base; /* its by-path twin's directory's name ("" if none) */
 	bool relevant;
 };
 
@@ -342,8 +372,10 @@ static void device_match_event(const struct inotify_event *ev, void *userdata)
 	/* One directory may be several of these (watches are per inode). */
 	m->relevant |= (ev->mask & IN_Q_OVERFLOW) ||
 		       (ev->len > 0 &&
-			((ev->wd == d->wd_dir && strcmp(ev->name, m->base) == 0) ||
-			 (ev->wd == d->wd_parent && strcmp(ev->name, m->dir_base) == 0) ||
+			(((ev->wd == d->wd_dir || ev->wd == d->wd_by_path) &&
+			  strcmp(ev->name, m->base) == 0) ||
+			 (ev->wd == d->wd_parent && (strcmp(ev->name, m->dir_base) == 0 ||
+						     strcmp(ev->name, m->by_path_base) == 0)) ||
 			 (ev->wd == d->wd_node_dir && (ev->mask & IN_ATTRIB) &&
 			  strcmp(ev->name, d->node_name) == 0)));
 }
@@ -351,11 +383,13 @@ static void device_match_event(const struct inotify_event *ev, void *userdata)
 static int device_on_watch(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct device *d = userdata;
-	char dir[VK_PATH_MAX], parent[VK_PATH_MAX];
+	char dir[VK_PATH_MAX], parent[VK_PATH_MAX], by_path[VK_PATH_MAX];
 	struct device_match m = {.d = d, .base = strrchr(d->src.phys_path, '/') + 1};
 
 	device_dirs(&d->src, dir, parent, sizeof(dir));
 	m.dir_base = strrchr(dir, '/') + 1;
+	device_by_path_dir(&d->src, by_path, sizeof(by_path));
+	m.by_path_base = by_path[0] ? strrchr(by_path, '/') + 1 : "";
 	(void)inotify_read_all(fd, device_match_event, &m);
 	if (!m.relevant)
 		return 0;
@@ -423,6 +457,11 @@ int device_open(struct device *d, struct diag *diag)
 	if (r < 0)
 		goto fail;
 	d->state = DEVICE_OPEN;
+	/* Only a pinned device has focus this early: grabbed from the start. */
+	if (d->focus) {
+		s->fwd.mode = FORWARD_WAIT;
+		(void)device_grab(d);
+	}
 	return 0;
 fail:
 	device_close(d);

@@ -19,11 +19,17 @@
  * deferred to the event loop.
  *
  * The wait: the link's directory (/dev/input/by-id) for IN_CREATE/IN_MOVED_TO
- * of its name (udev makes links by rename), that directory's parent for the
- * directory itself (udev removes an empty by-id), and, after EACCES (udev has
- * not set the node's permissions yet), the node's directory for IN_ATTRIB of
- * the node. A device that comes back with other capabilities, or as a clone,
+ * of its name (udev makes links by rename), and its by-path twin's directory
+ * (source.h) for the same name, that directory's parent for either directory
+ * itself (udev removes an empty by-id), and, after EACCES (udev has not set
+ * the node's permissions yet), the node's directory for IN_ATTRIB of the
+ * node. A device that comes back with other capabilities, or as a clone,
  * is logged once and not used; the wait goes on.
+ *
+ * Pinned devices (focus=always): focus is on from the start and focus changes
+ * pass them by, so they are grabbed and forwarded whenever open (the usual
+ * wait for no key down before the grab included) and let go only when closed;
+ * never read for hotkeys (source.h).
  *
  * LEDs: while a VM holds a keyboard's grab, the keyboard shows what the VM's
  * guest set on its clone (read from the clone's uinput fd). The state the
@@ -64,6 +70,7 @@ struct device {
 	struct source src;
 	enum device_state state;
 	bool focus;           /* this VM has focus: grab whenever open and no key is down */
+	bool pinned;          /* focus=always: focus stays on, whatever device_set_focus() says */
 	bool grab_busy;       /* the last grab got EBUSY */
 	bool error_logged;    /* a grab or write failure was logged */
 	bool mismatch_logged; /* a device under the name that is not ours to use was logged */
@@ -78,6 +85,7 @@ struct device {
 	sd_event_source *first_try; /* deferred first reopen after a wait starts */
 	int watch_fd;               /* inotify while waiting (-1) */
 	int wd_dir, wd_parent;      /* the link's directory and that one's parent */
+	int wd_by_path;             /* the by-path twin's directory (-1: none) */
 	int wd_node_dir;            /* after EACCES: the node's directory, for node_name */
 	char node_name[32];
 	sd_event_source *watch_io;
@@ -86,11 +94,14 @@ struct device {
 /*
  * Sets d up empty (no device, no clone) around the given loop, input loop and
  * hotkey machine (which must outlive d). The caller then fills d->src's
- * paths, toggle, vm and cache_dir (and stored_fd, fdstore.h) and calls
- * device_open().
+ * paths, toggle, vm, cache_dir and host (and stored_fd, fdstore.h), calls
+ * device_pin() for a pinned device, and calls device_open().
  */
 void device_init(struct device *d, sd_event *event, struct loop *loop, struct hotkey *hk,
 		 const struct device_ops *ops, void *userdata);
+
+/* Pins d (before device_open()): focus on for good, never read for hotkeys. */
+void device_pin(struct device *d);
 
 /*
  * Opens the source and makes its clone (source_open()); an absent device is
@@ -103,7 +114,8 @@ int device_open(struct device *d, struct diag *diag);
  * Focus on: grab as soon as the device is open and no key is down on it
  * (now, or after the batch that releases the last key; never by sleeping or
  * polling). Focus off: key-up on the clone for every key down on it, LEDs
- * back, ungrab; read only if it can complete a hotkey. Returns true if the
+ * back, ungrab; read only if it can complete a hotkey. A pinned device keeps
+ * its focus: only a grab that waited is tried again. Returns true if the
  * state changed.
  */
 bool device_set_focus(struct device *d, bool focus);

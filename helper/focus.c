@@ -57,7 +57,8 @@ void focus_retry_grabs(struct focus *f)
 {
 	bool changed = false;
 
-	for (size_t i = 0; f->focused && i < f->n_devices; i++)
+	/* Every device with focus: all of them when focused, the pinned ones always. */
+	for (size_t i = 0; i < f->n_devices; i++)
 		changed |= device_try_grab(&f->devices[i]);
 	if (changed)
 		focus_status(f);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Focus: the helper's devices gain and lose focus together. With it, every
+ * Focus: the helper's devices gain and lose focus together, except pinned
+ * ones, which keep it (device.h). With it, every
  * device is grabbed and forwarded; without it nothing is grabbed or
  * forwarded and only devices that can complete a hotkey are read
  * (device.h). The focus file drives it (ring-follow.h): focus_follow() is
@@ -31,7 +32,7 @@ struct focus {
  */
 void focus_follow(struct focus *f, const char *target);
 
-/* Tries the grabs that wait: another helper let go, or left the ring. */
+/* Tries the grabs that wait (pinned devices' too): another helper let go, or left the ring. */
 void focus_retry_grabs(struct focus *f);
 
 /* Writes the status file and STATUS= from the devices' states. */

@@ -92,15 +92,102 @@ static void forward_write(struct forward *f, size_t n)
 		f->write_error = -EIO;
 }
 
+static void forward_host_flush(struct forward *f);
+
 /* Writes the committed frames; a partial frame moves to the front and waits. */
 static void forward_flush(struct forward *f)
 {
+	if (_unlikely_(f->n_host_committed > 0))
+		forward_host_flush(f);
 	if (f->n_committed == 0)
 		return;
 	forward_write(f, f->n_committed);
 	memmove(f->out, f->out + f->n_committed, (f->n_out - f->n_committed) * sizeof(f->out[0]));
 	f->n_out -= f->n_committed;
 	f->n_committed = 0;
+}
+
+/* Writes the first n events of host_out[] in one write() to the host device. */
+static void forward_host_write(struct forward *f, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = write(f->host->fd, f->host_out, n * sizeof(f->host_out[0]));
+	while (r < 0 && errno == EINTR);
+	f->n_host_writes++;
+	if (r < 0)
+		f->write_error = -errno;
+	else if ((size_t)r != n * sizeof(f->host_out[0]))
+		f->write_error = -EIO;
+}
+
+static void forward_host_flush(struct forward *f)
+{
+	if (f->n_host_committed == 0)
+		return;
+	forward_host_write(f, f->n_host_committed);
+	memmove(f->host_out, f->host_out + f->n_host_committed,
+		(f->n_host_out - f->n_host_committed) * sizeof(f->host_out[0]));
+	f->n_host_out -= f->n_host_committed;
+	f->n_host_committed = 0;
+}
+
+static void forward_host_put(struct forward *f, uint16_t type, uint16_t code, int32_t value)
+{
+	if (_unlikely_(f->n_host_out == FORWARD_HOST_OUT_MAX)) {
+		if (f->n_host_committed > 0)
+			forward_host_flush(f);
+		else {
+			forward_host_write(f, f->n_host_out);
+			f->n_host_out = 0;
+		}
+	}
+	f->host_out[f->n_host_out++] =
+		(struct input_event){.type = type, .code = code, .value = value};
+}
+
+/* Ends the pending host frame: SYN_REPORT after its keys, if it has any. */
+static void forward_host_commit(struct forward *f)
+{
+	if (f->n_host_out == f->n_host_committed)
+		return;
+	forward_host_put(f, EV_SYN, SYN_REPORT, 0);
+	f->n_host_committed = f->n_host_out;
+}
+
+/*
+ * Sends a key event to the host device if it belongs there (forward.h): a
+ * key-down of a host key not down on the clone, a key-up or repeat of a key
+ * down on the host device. Returns true if the event is taken (written, or
+ * dropped as a duplicate), false if it is the clone's.
+ */
+static bool forward_host_key(struct forward *f, unsigned code, int value)
+{
+	bool on_host = bit_test(f->host_down, code);
+
+	switch (value) {
+	case 1:
+		if (on_host)
+			return true;
+		if (!bit_test(f->host->keys, code) || bit_test(f->clone_keys, code))
+			return false;
+		bit_set(f->host_down, code);
+		break;
+	case 0:
+		if (!on_host)
+			return false;
+		bit_clear(f->host_down, code);
+		break;
+	case 2:
+		if (!on_host)
+			return false;
+		break;
+	default:
+		return on_host;
+	}
+	forward_host_put(f, EV_KEY, (uint16_t)code, value);
+	return true;
 }
 
 static void forward_put(struct forward *f, uint16_t type, uint16_t code, int32_t value,
@@ -124,6 +211,16 @@ static void forward_put(struct forward *f, uint16_t type, uint16_t code, int32_t
 /* Drops the pending partial frame; its keys return to their state before it. */
 static void forward_discard_frame(struct forward *f)
 {
+	for (size_t i = f->n_host_committed; i < f->n_host_out; i++) {
+		const struct input_event *ev = &f->host_out[i];
+
+		/* Each host key event written flipped exactly one bit (forward_host_key). */
+		if (ev->type == EV_KEY && ev->value == 1)
+			bit_clear(f->host_down, ev->code);
+		else if (ev->type == EV_KEY && ev->value == 0)
+			bit_set(f->host_down, ev->code);
+	}
+	f->n_host_out = f->n_host_committed;
 	for (size_t i = f->n_committed; i < f->n_out; i++) {
 		const struct input_event *ev = &f->out[i];
 
@@ -141,6 +238,8 @@ static void forward_discard_frame(struct forward *f)
 
 static void forward_commit(struct forward *f)
 {
+	if (_unlikely_(f->n_host_out > f->n_host_committed))
+		forward_host_commit(f);
 	if (!f->frame_payload) {
 		/* Nothing but SYN/MSC (e.g. a swallowed hotkey key): drop the frame. */
 		f->n_out = f->n_committed;
@@ -188,6 +287,8 @@ static void forward_key(struct forward *f, unsigned code, int value, const struc
 			return;
 	}
 	if (f->mode != FORWARD_ON)
+		return;
+	if (_unlikely_(f->host != NULL) && forward_host_key(f, code, value))
 		return;
 
 	switch (value) {
@@ -340,9 +441,17 @@ static void forward_sync(struct forward *f)
 	for (unsigned code = 0; code <= KEY_MAX; code++) {
 		bool down = bit_test(phys, code);
 
+		/* A host key is down on the host device or the clone, never on both. */
+		if (f->host && bit_test(f->host_down, code)) {
+			if (!down)
+				(void)forward_host_key(f, code, 0);
+			continue;
+		}
 		if (bit_test(f->clone_keys, code) == down)
 			continue;
 		if (down && f->hotkey && hotkey_is_swallowed(f->hotkey, code))
+			continue;
+		if (down && f->host && forward_host_key(f, code, 1))
 			continue;
 		if (down)
 			bit_set(f->clone_keys, code);
@@ -488,12 +597,15 @@ int forward_release(struct forward *f)
 	forward_discard_frame(f);
 	if (forward_is_mt(f))
 		forward_end_contacts(f);
-	for (unsigned code = 0; code <= KEY_MAX; code++)
+	for (unsigned code = 0; code <= KEY_MAX; code++) {
 		if (bit_test(f->clone_keys, code)) {
 			bit_clear(f->clone_keys, code);
 			forward_put(f, EV_KEY, (uint16_t)code, 0, true);
 		}
-	if (f->frame_payload)
+		if (f->host && bit_test(f->host_down, code))
+			(void)forward_host_key(f, code, 0);
+	}
+	if (f->frame_payload || f->n_host_out > f->n_host_committed)
 		forward_commit(f);
 	forward_flush(f);
 	return f->write_error;

@@ -27,6 +27,19 @@ enum forward_mode {
 #define FORWARD_OUT_MAX 256
 /* read()s per wakeup before other sources get their turn (the fd stays readable). */
 #define FORWARD_READS_MAX 8
+/* Host-key events buffered for one write() to the host device. */
+#define FORWARD_HOST_OUT_MAX 64
+
+/*
+ * Host keys (helper/host-keys.h): while a source is forwarded, a key-down of
+ * a code in keys goes to the host device fd instead of the clone. Shared by
+ * every source of a helper; the forwarder never changes it.
+ */
+struct forward_host {
+	int fd;                                     /* the host device's uinput fd; not owned */
+	unsigned long keys[BITSET_LONGS(KEY_CNT)];  /* the codes routed to it */
+};
+
 /*
  * Multitouch slots followed on the clone; a device's slots beyond these are
  * neither tracked nor ended (their events still pass).
@@ -62,14 +75,31 @@ struct forward {
 	int clone_slot;              /* the clone's current slot, as written (-1: unknown) */
 	int32_t clone_tracking[FORWARD_MT_SLOTS_MAX]; /* ABS_MT_TRACKING_ID per slot (-1: none) */
 	struct input_event out[FORWARD_OUT_MAX];
+	/* Host keys: NULL for none. Same frame rules as out[], on the host device. */
+	const struct forward_host *host;
+	unsigned long host_down[BITSET_LONGS(KEY_CNT)]; /* down on the host device, as written */
+	uint64_t n_host_writes;      /* write() calls on host->fd */
+	size_t n_host_out;           /* events in host_out[] */
+	size_t n_host_committed;     /* events of complete frames at the start of host_out[] */
+	struct input_event host_out[FORWARD_HOST_OUT_MAX];
 };
 
 /*
  * Sets up *f for src_fd → dst_fd, mode FORWARD_OFF, nothing down, no contact
- * on the clone, device state queried with ioctl(2). hk (may be NULL) is
- * shared by the sources of one helper and must outlive f. The caller then
- * sets drop_repeats, abs_axes (ABS_MT_SLOT among them makes the clone's
- * contacts followed) and switches from the device's capabilities.
+ * on the clone, device state queried with ioctl(2), no host keys. hk (may be
+ * NULL) is shared by the sources of one helper and must outlive f. The
+ * caller then sets drop_repeats, abs_axes (ABS_MT_SLOT among them makes the
+ * clone's contacts followed), switches from the device's capabilities, and
+ * host (which must outlive f).
+ *
+ * Host keys, in FORWARD_ON only (without focus the host reads the device
+ * itself): a key-down of a host key goes to host->fd, every other event to
+ * the clone. A key-up or repeat goes where its key is down (host_down or
+ * clone_keys), so key-ups follow their key-downs even if host->keys changes
+ * between them; a key-down already down on either side is not written.
+ * Repeats go to the host device as the device sends them (it has no
+ * repeat of its own). Each side gets its committed frames in one write()
+ * per forward_read().
  */
 void forward_init(struct forward *f, int src_fd, int dst_fd, struct hotkey *hk);
 
@@ -102,8 +132,9 @@ int forward_resync(struct forward *f);
  * Drops the pending partial frame and ends every contact on the clone
  * (ABS_MT_SLOT n, ABS_MT_TRACKING_ID -1 for each slot with one), writes a
  * key-up for every key down on it (BTN_TOUCH, BTN_TOOL_* among them), then
- * SYN_REPORT, in one write (none if nothing is down). Returns 0 or a negative
- * errno.
+ * SYN_REPORT, in one write (none if nothing is down); the same for the keys
+ * this source holds down on the host device, in one write to it. Returns 0
+ * or a negative errno.
  */
 int forward_release(struct forward *f);
 

@@ -6,6 +6,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/source.c helper/source.h \
 	helper/forward.c helper/forward.h \
 	helper/focus.c helper/focus.h \
+	helper/host-keys.c helper/host-keys.h \
 	helper/announce.c helper/announce.h \
 	helper/ring-follow.c helper/ring-follow.h \
 	helper/bus.c helper/bus.h \

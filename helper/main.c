@@ -5,8 +5,9 @@
  * unit (Type=notify); READY=1 once every clone and its symlink exist, the VM
  * is in the ring and, with --focus, has asked for focus.
  *
- *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]...
- *                   [--focus] [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host]
+ *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]
+ *                   [--device ...]... [--focus] [--hotkey ACTION=KEYS]...
+ *                   [--host-keys KEY,KEY...] [--run-dir DIR] [--no-host]
  *                   [--no-bus] [--cache-dir DIR] [--help]
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 when setup fails, 2 on a bad command line.
@@ -24,6 +25,7 @@
 #include "focus-file.h"
 #include "focus.h"
 #include "helper-argv.h"
+#include "host-keys.h"
 #include "log.h"
 #include "loop.h"
 #include "ring-follow.h"
@@ -42,6 +44,7 @@ struct helper {
 	sd_event *event;
 	struct loop loop;         /* the devices' input fds, and event's fd (loop.h) */
 	struct hotkey hotkey;     /* shared by every device that can complete a hotkey */
+	struct host_keys host_keys; /* the host keys' device (host_keys.fwd.fd -1: none) */
 	struct device *devices;   /* n_devices, owned */
 	size_t n_devices;
 	struct focus focus;       /* the devices gaining and losing focus together */
@@ -204,6 +207,8 @@ static void helper_close(struct helper *h)
 	h->bus = bus_close(h->bus);
 	free(h->devices);
 	h->devices = NULL;
+	/* After the devices: each let go of its keys on it first. */
+	host_keys_close(&h->host_keys);
 	loop_done(&h->loop);
 	h->event = sd_event_unref(h->event);
 }
@@ -224,6 +229,7 @@ static int run(void)
 			.ops = &follow_ops,
 		},
 		.focus = {.vm = arg.vm, .run_dir = arg.run_dir, .target = RING_HOST},
+		.host_keys.fwd.fd = -1,
 	};
 	struct source *sources[DOMAIN_SOURCES_MAX];
 	struct diag diag;
@@ -258,6 +264,13 @@ static int run(void)
 	if (r < 0)
 		goto out;
 
+	if (arg.host_keys.n > 0) {
+		r = host_keys_open(&root.host_keys, arg.vm, &arg.host_keys, &diag);
+		if (r < 0) {
+			log_error(arg.vm, "%s", diag.msg);
+			goto out;
+		}
+	}
 	root.devices = calloc(arg.n_devices, sizeof(*root.devices));
 	if (!root.devices) {
 		r = -ENOMEM;
@@ -273,6 +286,10 @@ static int run(void)
 		strcpy(d->src.phys_path, arg.devices[i].phys);
 		strcpy(d->src.clone_path, arg.devices[i].clone);
 		d->src.toggle = arg.devices[i].toggle;
+		if (root.host_keys.fwd.fd >= 0)
+			d->src.host = &root.host_keys.fwd;
+		if (arg.devices[i].pinned)
+			device_pin(d);
 		sources[i] = &d->src;
 	}
 	root.n_devices = arg.n_devices;
@@ -299,6 +316,8 @@ static int run(void)
 	r = follow_start(&root.follow);
 	if (r < 0)
 		goto out;
+	/* A pinned device another helper held at open: retried now that timers exist. */
+	focus_retry_grabs(&root.focus);
 	snprintf(root.focus.target, sizeof(root.focus.target), "%s", root.follow.target);
 	focus_status(&root.focus);
 	if (arg.bus)

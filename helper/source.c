@@ -14,6 +14,7 @@
 #include "devcache.h"
 #include "fdstore.h"
 #include "log.h"
+#include "names.h"
 #include "source.h"
 
 /*
@@ -100,9 +101,11 @@ static void source_unlink(struct source *s)
 		(void)unlink(s->clone_path);
 }
 
-/* Whether the device has a key of some binding of hk. */
+/* Whether the device has a key of some binding of hk; never for a pinned one. */
 static bool source_can_complete(const struct source *s, const struct hotkey *hk)
 {
+	if (s->pinned)
+		return false;
 	for (unsigned i = 0; i < hk->n_bindings; i++) {
 		const struct keyset *keys = &hk->bindings[i].keys;
 
@@ -130,6 +133,7 @@ static void source_read_caps(struct source *s, struct hotkey *hk)
 
 	s->hotkey_capable = source_can_complete(s, hk);
 	forward_init(f, s->fd, s->uinput_fd, s->hotkey_capable ? hk : NULL);
+	f->host = s->host;
 	f->drop_repeats = libevdev_has_event_type(s->evdev, EV_REP);
 	for (unsigned code = 0; code <= ABS_MAX; code++)
 		if (libevdev_has_event_code(s->evdev, EV_ABS, code))
@@ -327,6 +331,25 @@ static int source_from_cache(struct source *s, struct diag *diag)
 	return 0;
 }
 
+/*
+ * Opens the physical device: phys_path, or its by-path twin when phys_path
+ * does not exist (source.h). Sets open_path to the one opened or, on failure,
+ * the last one tried. Returns the fd or a negative errno.
+ */
+static int source_open_device(struct source *s)
+{
+	char alt[VK_PATH_MAX];
+	int fd;
+
+	strcpy(s->open_path, s->phys_path);
+	fd = open(s->phys_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || device_by_path(s->phys_path, alt, sizeof(alt)) <= 0)
+		return fd < 0 ? -errno : fd;
+	strcpy(s->open_path, alt);
+	fd = open(alt, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 {
 	unsigned long keys[BITSET_LONGS(KEY_CNT)] = {0};
@@ -334,9 +357,9 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 	char phys[VK_PATH_MAX];
 	int r;
 
-	s->fd = open(s->phys_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	r = source_open_device(s);
+	s->fd = r < 0 ? -1 : r;
 	if (s->fd < 0) {
-		r = -errno;
 		if (r != -ENOENT && r != -ENODEV && r != -ENXIO)
 			goto fail_errno;
 		r = source_from_cache(s, diag);
@@ -405,10 +428,12 @@ int source_open(struct source *s, struct hotkey *hk, struct diag *diag)
 	r = source_link(s, diag);
 	if (r < 0)
 		goto fail;
+	if (s->fd >= 0 && strcmp(s->open_path, s->phys_path) != 0)
+		log_info(s->vm, "'%s': no such link; using '%s'", s->phys_path, s->open_path);
 	return 0;
 
 fail_errno:
-	diag_set(diag, r, "'%s': %s", s->phys_path, strerror(-r));
+	diag_set(diag, r, "'%s': %s", s->open_path, strerror(-r));
 fail:
 	source_close(s);
 	return r;
@@ -416,12 +441,15 @@ fail:
 
 int source_reopen(struct source *s, struct hotkey *hk, struct diag *diag)
 {
-	_cleanup_(closep) int fd = open(s->phys_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_(closep) int fd = source_open_device(s);
 	struct libevdev *dev = NULL;
 	int r;
 
-	if (fd < 0)
-		return diag_set(diag, -errno, "'%s': %s", s->phys_path, strerror(errno));
+	if (fd < 0) {
+		r = fd;
+		fd = -1;
+		return diag_set(diag, r, "'%s': %s", s->open_path, strerror(-r));
+	}
 	r = libevdev_new_from_fd(fd, &dev);
 	if (r < 0)
 		return diag_set(diag, r, "'%s': %s", s->phys_path, strerror(-r));

@@ -2,6 +2,12 @@
 /*
  * One source device of a VM: the physical evdev device, its uinput clone, and
  * the symlink that names the clone (normally /dev/input/by-id/<vm>-<dev>).
+ *
+ * Devices without a by-id link: a physical path <dir>/by-id/<name> that does
+ * not exist is looked for as <dir>/by-path/<name> (device_by_path(), by-id
+ * first, every time it is opened), so /dev/input/by-id/<vm>-<name> may name a by-path link
+ * (platform-i8042-serio-0-event-kbd). The device found there is checked
+ * the same way; the clone's link is the same.
  */
 #pragma once
 
@@ -17,6 +23,7 @@ struct source {
 	const char *vm;               /* the VM's name, for messages (not owned) */
 	const char *cache_dir;        /* capabilities seen before (devcache.h; not owned) */
 	char phys_path[VK_PATH_MAX];  /* physical device, as given */
+	char open_path[VK_PATH_MAX];  /* the path last opened or tried: phys_path or its by-path */
 	char clone_path[VK_PATH_MAX]; /* symlink to the clone's event node */
 	struct keyset toggle;         /* QEMU input-linux grab toggle (n == 0: none) */
 	int fd;                       /* physical device, O_RDWR|O_NONBLOCK|O_CLOEXEC */
@@ -33,6 +40,8 @@ struct source {
 	bool cache_logged;            /* a failure to write its capability cache was logged */
 	bool in_loop;                 /* s->fd is in the helper's loop (loop.h) */
 	bool polled;                  /* ...and read now */
+	bool pinned;                  /* focus=always: never read for hotkeys (device.h) */
+	const struct forward_host *host; /* host keys for the forwarder (NULL: none; not owned) */
 	struct forward fwd;
 };
 

@@ -98,11 +98,11 @@ static void rig_send(struct rig *r, const char *script)
 		abort();
 }
 
-/* Everything the "clone" received so far, as text. */
-static void rig_recv(struct rig *r, char *out, size_t size)
+/* Everything the fd (the "clone", or the "host device") received so far, as text. */
+static void rig_recv_fd(int fd, char *out, size_t size)
 {
 	struct input_event evs[1024];
-	ssize_t n = read(r->dst[0], evs, sizeof(evs));
+	ssize_t n = read(fd, evs, sizeof(evs));
 	size_t used = 0;
 
 	out[0] = '\0';
@@ -128,10 +128,52 @@ static void rig_recv(struct rig *r, char *out, size_t size)
 	}
 }
 
+static void rig_recv(struct rig *r, char *out, size_t size)
+{
+	rig_recv_fd(r->dst[0], out, size);
+}
+
 #define EXPECT_CLONE(r, expected)                                                                  \
 	do {                                                                                       \
 		char _out[16384];                                                                  \
 		rig_recv(r, _out, sizeof(_out));                                                   \
+		ASSERT_STREQ(_out, expected);                                                      \
+	} while (0)
+
+/* A host device (a pipe) for the rig's forwarder, taking the keys named (without KEY_). */
+struct host_rig {
+	int pipe[2]; /* [1]: forward writes; [0]: the test reads the "host device" */
+	struct forward_host host;
+};
+
+static void host_rig_open(struct host_rig *h, struct rig *r, const char *const *keys)
+{
+	if (pipe2(h->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		abort();
+	h->host = (struct forward_host){.fd = h->pipe[1]};
+	for (; *keys; keys++) {
+		char name[64];
+		int code;
+
+		snprintf(name, sizeof(name), "KEY_%s", *keys);
+		code = libevdev_event_code_from_name(EV_KEY, name);
+		if (code < 0)
+			abort();
+		bit_set(h->host.keys, (unsigned)code);
+	}
+	r->f.host = &h->host;
+}
+
+static void host_rig_close(struct host_rig *h)
+{
+	safe_close(h->pipe[0]);
+	safe_close(h->pipe[1]);
+}
+
+#define EXPECT_HOST(h, expected)                                                                   \
+	do {                                                                                       \
+		char _out[16384];                                                                  \
+		rig_recv_fd((h)->pipe[0], _out, sizeof(_out));                                     \
 		ASSERT_STREQ(_out, expected);                                                      \
 	} while (0)
 
@@ -573,5 +615,190 @@ TEST(mt_device_without_state_ends_contacts_and_slots_beyond_bound_are_safe)
 	EXPECT_CLONE(&r, "-TOUCH A47:3 A57:-1 .");
 	ASSERT_EQ(forward_release(&r.f), 0);
 	EXPECT_CLONE(&r, "");
+	rig_close(&r);
+}
+
+static const char *const volume_keys[] = {"VOLUMEUP", "VOLUMEDOWN", "MUTE", NULL};
+
+TEST(host_keys_go_to_the_host_device_others_to_the_clone)
+{
+	struct rig r;
+	struct host_rig h;
+
+	rig_open(&r, true, FORWARD_ON);
+	host_rig_open(&h, &r, volume_keys);
+	/* A frame of both, a frame of a host key alone (its MSC_SCAN stays with the clone's
+	 * frame, which then holds no payload and is dropped), and a frame of the clone's. */
+	rig_send(&r, "M4:30 +A +VOLUMEUP . M4:31 -VOLUMEUP . -A . +MUTE . -MUTE .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "M4:30 +A . -A .");
+	EXPECT_HOST(&h, "+VOLUMEUP . -VOLUMEUP . +MUTE . -MUTE .");
+	/* One write per device for the whole batch. */
+	ASSERT_EQ(r.f.n_writes, 1);
+	ASSERT_EQ(r.f.n_host_writes, 1);
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(host_keys_untouched_without_focus)
+{
+	struct rig r;
+	struct host_rig h;
+
+	/* The host reads the device itself then: nothing is written anywhere. */
+	rig_open(&r, true, FORWARD_OFF);
+	host_rig_open(&h, &r, volume_keys);
+	rig_send(&r, "+VOLUMEUP . -VOLUMEUP . +A . -A .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_CLONE(&r, "");
+	EXPECT_HOST(&h, "");
+	ASSERT_EQ(r.f.n_host_writes, 0);
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(host_key_repeats_go_where_the_key_is_down)
+{
+	struct rig r;
+	struct host_rig h;
+
+	rig_open(&r, true, FORWARD_ON);
+	host_rig_open(&h, &r, volume_keys);
+	/* The host device has no repeat of its own: the device's repeats pass; the clone's are
+	 * dropped (it repeats itself). A repeat of a key down nowhere goes nowhere. */
+	rig_send(&r, "+VOLUMEDOWN . =VOLUMEDOWN . =VOLUMEDOWN . +A . =A . -A . -VOLUMEDOWN . "
+		     "=MUTE .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "+VOLUMEDOWN . =VOLUMEDOWN . =VOLUMEDOWN . -VOLUMEDOWN .");
+	EXPECT_CLONE(&r, "+A . -A .");
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(key_up_follows_its_key_down_when_host_keys_change)
+{
+	struct rig r;
+	struct host_rig h;
+
+	rig_open(&r, true, FORWARD_ON);
+	host_rig_open(&h, &r, volume_keys);
+	rig_send(&r, "+VOLUMEUP . +B .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	/* The lists swap (a reload): each key-up still goes where its key-down went. */
+	bit_clear(h.host.keys, KEY_VOLUMEUP);
+	bit_set(h.host.keys, KEY_B);
+	rig_send(&r, "=VOLUMEUP . -VOLUMEUP . -B . +B . -B .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "+VOLUMEUP . =VOLUMEUP . -VOLUMEUP . +B . -B .");
+	EXPECT_CLONE(&r, "+B . -B .");
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(focus_loss_releases_host_keys_on_the_host_device)
+{
+	struct rig r;
+	struct host_rig h;
+
+	rig_open(&r, true, FORWARD_ON);
+	host_rig_open(&h, &r, volume_keys);
+	rig_send(&r, "+VOLUMEUP . +A . +MUTE");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "+VOLUMEUP .");
+	EXPECT_CLONE(&r, "+A .");
+	/* The pending +MUTE is dropped; each device gets the key-ups of what it holds. */
+	ASSERT_EQ(forward_release(&r.f), 0);
+	EXPECT_HOST(&h, "-VOLUMEUP .");
+	EXPECT_CLONE(&r, "-A .");
+	ASSERT_EQ(r.f.n_host_writes, 2);
+	/* Released after the switch: nothing more, on either. */
+	r.f.mode = FORWARD_OFF;
+	rig_send(&r, "-VOLUMEUP . -A . -MUTE .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "");
+	EXPECT_CLONE(&r, "");
+	ASSERT_EQ(forward_release(&r.f), 0);
+	ASSERT_EQ(r.f.n_host_writes, 2);
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(host_key_held_before_focus_is_released_to_the_host)
+{
+	struct rig r;
+	struct host_rig h;
+
+	/* Pressed while the host read the device: its key-up is the host's, not ours. */
+	rig_open(&r, true, FORWARD_OFF);
+	host_rig_open(&h, &r, volume_keys);
+	rig_send(&r, "+VOLUMEUP .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	r.f.mode = FORWARD_ON;
+	rig_send(&r, "-VOLUMEUP . +VOLUMEUP . -VOLUMEUP .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "+VOLUMEUP . -VOLUMEUP .");
+	EXPECT_CLONE(&r, "");
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(syn_dropped_releases_host_keys_and_drops_the_partial_frame)
+{
+	struct rig r;
+	struct host_rig h;
+
+	rig_open(&r, true, FORWARD_ON);
+	host_rig_open(&h, &r, volume_keys);
+	/* The pipe has no state to ask for: after the drop every key counts as released. */
+	rig_send(&r, "+VOLUMEUP . +A . +MUTE DROP +VOLUMEDOWN . =VOLUMEUP .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "+VOLUMEUP . -VOLUMEUP .");
+	EXPECT_CLONE(&r, "+A . -A .");
+	ASSERT_EQ(forward_release(&r.f), 0);
+	EXPECT_HOST(&h, "");
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(hotkey_keys_are_swallowed_before_routing)
+{
+	struct rig r;
+	struct host_rig h;
+	const char *const ctrl[] = {"LEFTCTRL", "VOLUMEUP", NULL};
+
+	/* A host key may be part of a hotkey: the completing key is swallowed, the other
+	 * goes to the host device, balanced. */
+	rig_open(&r, true, FORWARD_ON);
+	host_rig_open(&h, &r, ctrl);
+	rig_send(&r, "+LEFTCTRL . +RIGHTCTRL . -RIGHTCTRL . -LEFTCTRL .");
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, "+LEFTCTRL . -LEFTCTRL .");
+	EXPECT_CLONE(&r, "");
+	ASSERT_TRUE(r.f.fired != NULL);
+	host_rig_close(&h);
+	rig_close(&r);
+}
+
+TEST(host_frame_longer_than_its_buffer_is_written_in_pieces)
+{
+	struct rig r;
+	struct host_rig h;
+	char script[8192] = "", expect[8192] = "";
+	size_t n = 0, m = 0;
+
+	rig_open(&r, false, FORWARD_ON);
+	host_rig_open(&h, &r, volume_keys);
+	for (int i = 0; i < FORWARD_HOST_OUT_MAX; i++) {
+		n += (size_t)snprintf(script + n, sizeof(script) - n, "+MUTE -MUTE ");
+		m += (size_t)snprintf(expect + m, sizeof(expect) - m, "%s+MUTE -MUTE",
+				      i ? " " : "");
+	}
+	snprintf(script + n, sizeof(script) - n, ".");
+	snprintf(expect + m, sizeof(expect) - m, " .");
+	rig_send(&r, script);
+	ASSERT_EQ(forward_read(&r.f), 0);
+	EXPECT_HOST(&h, expect);
+	ASSERT_EQ(r.f.n_host_writes, 3);
+	host_rig_close(&h);
 	rig_close(&r);
 }

@@ -42,6 +42,7 @@ static void assert_same(const struct helper_args *a, const struct helper_args *b
 		ASSERT_STREQ(a->devices[i].phys, b->devices[i].phys);
 		ASSERT_STREQ(a->devices[i].clone, b->devices[i].clone);
 		ASSERT_TRUE(keyset_equal(&a->devices[i].toggle, &b->devices[i].toggle));
+		ASSERT_EQ(a->devices[i].pinned, b->devices[i].pinned);
 	}
 	for (size_t i = 0; i < HELPER_HOTKEYS; i++) {
 		ASSERT_EQ(a->hotkeys[i].action, i);
@@ -53,6 +54,12 @@ static void assert_same(const struct helper_args *a, const struct helper_args *b
 	ASSERT_EQ(a->bus, b->bus);
 	ASSERT_STREQ(a->run_dir, b->run_dir);
 	ASSERT_STREQ(a->cache_dir, b->cache_dir);
+	ASSERT_TRUE(keylist_equal(&a->host_keys, &b->host_keys));
+}
+
+static void set_host_keys(struct keylist *list, const char *text)
+{
+	ASSERT_EQ(keylist_parse(text, strlen(text), list, NULL), 0);
 }
 
 static size_t count(char **argv)
@@ -105,8 +112,37 @@ TEST(round_trip_every_field)
 	a.bus = false;
 	strcpy(a.run_dir, "/tmp/vk run");
 	strcpy(a.cache_dir, "/var/tmp/vk-cache");
+	a.devices[0].pinned = true;
+	set_host_keys(&a.host_keys, "KEY_VOLUMEUP, KEY_VOLUMEDOWN, KEY_MUTE, KEY_PLAYPAUSE");
 	round_trip(&a, &b);
 	assert_same(&a, &b);
+}
+
+TEST(round_trip_pinned_devices_and_host_keys_as_written)
+{
+	_cleanup_(helper_argv_freep) char **argv = NULL;
+	struct helper_args a, b;
+
+	helper_args_init(&a);
+	strcpy(a.vm, "vm1");
+	add_device(&a, "kbd", "KEY_SCROLLLOCK");
+	add_device(&a, "usb-Xbox_Controller-event-joystick", NULL);
+	add_device(&a, "pci-0000:00:14.0-usb-0:1:1.0-event-mouse", NULL);
+	a.devices[0].pinned = true;
+	a.devices[1].pinned = true;
+	set_host_keys(&a.host_keys, "KEY_MUTE,KEY_VOLUMEUP,KEY_VOLUMEDOWN");
+	ASSERT_EQ(helper_args_write(HELPER, &a, &argv, NULL), 0);
+	ASSERT_CONTAINS(join(argv), " --device " BY_ID "kbd=" BY_ID "vm1-kbd,toggle=KEY_SCROLLLOCK"
+				    ",focus=always --device ");
+	ASSERT_CONTAINS(join(argv), BY_ID "vm1-usb-Xbox_Controller-event-joystick,focus=always "
+				    "--device " BY_ID "pci-0000:00:14.0-usb-0:1:1.0-event-mouse="
+				    BY_ID "vm1-pci-0000:00:14.0-usb-0:1:1.0-event-mouse --hotkey");
+	/* Sorted by code: KEY_MUTE 113, KEY_VOLUMEDOWN 114, KEY_VOLUMEUP 115. */
+	ASSERT_CONTAINS(join(argv), " --host-keys KEY_MUTE,KEY_VOLUMEDOWN,KEY_VOLUMEUP");
+	round_trip(&a, &b);
+	assert_same(&a, &b);
+	ASSERT_TRUE(b.devices[0].pinned && b.devices[1].pinned && !b.devices[2].pinned);
+	ASSERT_EQ(b.host_keys.n, 3);
 }
 
 TEST(round_trip_defaults_and_what_is_written)
@@ -282,6 +318,22 @@ static const struct refusal refusals[] = {
 	{-EINVAL, "--device '/x/vm1-a': unknown option 'grab=all'",
 	 {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,grab=all"}},
 	{-EINVAL, "KEY_NOPE", {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,toggle=KEY_NOPE"}},
+	{-EINVAL, "--device '/x/vm1-a': unknown option 'focus=host'",
+	 {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,focus=host"}},
+	{-EINVAL, "--device '/x/vm1-a': unknown option ''",
+	 {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,focus=always,"}},
+	{-EINVAL, "--device '/x/vm1-a': option 'focus=always' given twice",
+	 {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,focus=always,focus=always"}},
+	{-EINVAL, "--device '/x/vm1-a': option 'toggle=KEY_A' given twice",
+	 {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,toggle=KEY_B,toggle=KEY_A"}},
+	{-EINVAL, "empty hotkey", {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,toggle="}},
+	{-EINVAL, "key list: unknown key name 'KEY_NOPE'",
+	 {"--vm", "vm1", DEV, "--host-keys", "KEY_MUTE,KEY_NOPE"}},
+	{-EINVAL, "key list: key 'KEY_MUTE' given twice",
+	 {"--vm", "vm1", DEV, "--host-keys", "KEY_MUTE,KEY_MUTE"}},
+	{-EINVAL, "--host-keys given twice",
+	 {"--vm", "vm1", DEV, "--host-keys", "KEY_MUTE", "--host-keys", "KEY_VOLUMEUP"}},
+	{-EINVAL, "option '--host-keys' needs a value", {"--vm", "vm1", DEV, "--host-keys"}},
 	{-EINVAL, "--hotkey 'next=KEY_A': expected cycle|host|release|direct=KEYS",
 	 {"--vm", "vm1", DEV, "--hotkey", "next=KEY_A"}},
 	{-EINVAL, "--hotkey 'cycle': expected cycle|host|release|direct=KEYS",
@@ -361,6 +413,23 @@ TEST(parse_empty_disables_but_absent_keeps_default)
 		keyset_equal(&a.hotkeys[HOTKEY_HOST].keys, &defaults.hotkeys[HOTKEY_HOST].keys));
 }
 
+TEST(parse_device_options_in_any_order)
+{
+	struct helper_args a;
+	struct diag d;
+
+	ASSERT_EQ(parse(&a, &d, "--vm", "vm1", "--device",
+			BY_ID "kbd=" BY_ID "vm1-kbd,focus=always,toggle=KEY_LEFTALT+KEY_RIGHTALT",
+			"--host-keys", "", NULL),
+		  0);
+	ASSERT_TRUE(a.devices[0].pinned);
+	ASSERT_EQ(a.devices[0].toggle.n, 2);
+	ASSERT_EQ(a.host_keys.n, 0);
+	ASSERT_EQ(parse(&a, &d, "--vm", "vm1", DEV, NULL), 0);
+	ASSERT_TRUE(!a.devices[0].pinned);
+	ASSERT_EQ(a.host_keys.n, 0);
+}
+
 TEST(help_text)
 {
 	char buf[4096] = "";
@@ -369,7 +438,9 @@ TEST(help_text)
 	ASSERT_TRUE(f != NULL);
 	helper_args_help(f, "vfio-kvm-helper");
 	fclose(f);
-	ASSERT_CONTAINS(buf, "vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS]");
+	ASSERT_CONTAINS(buf,
+			"vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]");
+	ASSERT_CONTAINS(buf, "--host-keys KEY,KEY...  keys that go to the host");
 	ASSERT_CONTAINS(buf, "--run-dir DIR       the ring and focus file (default " RUN_DIR ")");
 }
 

@@ -117,6 +117,64 @@ TEST(device_valid)
 	ASSERT_EQ(device_name_check(name_of_length(DEVICE_NAME_MAX), "x", &diag), 0);
 }
 
+/*
+ * Names of /dev/input/by-path links, as udev's path_id makes them for devices
+ * without a by-id link (laptop keyboards and touchpads, I2C, some Bluetooth):
+ * ':' '.' '_' and '@' among them. They become the <dev> of a source too.
+ */
+TEST(device_by_path_names_valid)
+{
+	static const char *const good[] = {
+		"platform-i8042-serio-0-event-kbd",
+		"platform-i8042-serio-1-event-mouse",
+		"pci-0000:00:14.0-usb-0:1:1.0-event-mouse",
+		"pci-0000:00:14.0-usb-0:3.2:1.0-event-kbd",
+		"pci-0000:00:15.1-platform-i2c_designware.1-event-mouse",
+		"platform-AMDI0010:03-event-mouse",
+		"platform-thinkpad_acpi-event",
+		"pci-0000:00:1f.3-platform-skl_hda_dsp_generic-event",
+		"platform-soc@0-event",
+	};
+	struct diag diag;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (device_name_check(good[i], good[i], &diag) != 0)
+			TEST_FAIL("'%s' refused: %s", good[i], diag.msg);
+}
+
+/* A comma ends an option in QEMU's -object input-linux,evdev=… and in --device: refused. */
+TEST(device_comma_refused_in_by_path_names)
+{
+	struct diag diag;
+
+	ASSERT_EQ(device_name_check("platform-soc@0,1-event", "src", &diag), -EINVAL);
+	ASSERT_STREQ(diag.msg, "src: device name has a forbidden character 0x2c at byte 14");
+}
+
+TEST(device_by_path_twin)
+{
+	char buf[64];
+
+	ASSERT_EQ(device_by_path("/dev/input/by-id/platform-i8042-serio-0-event-kbd", buf,
+				 sizeof(buf)),
+		  1);
+	ASSERT_STREQ(buf, "/dev/input/by-path/platform-i8042-serio-0-event-kbd");
+	ASSERT_EQ(device_by_path("/tmp/x/by-id/k", buf, sizeof(buf)), 1);
+	ASSERT_STREQ(buf, "/tmp/x/by-path/k");
+	/* Only a path in a by-id directory has one. */
+	ASSERT_EQ(device_by_path("/dev/input/event3", buf, sizeof(buf)), 0);
+	ASSERT_STREQ(buf, "");
+	ASSERT_EQ(device_by_path("/dev/input/xby-id/k", buf, sizeof(buf)), 0);
+	ASSERT_EQ(device_by_path("by-id/k", buf, sizeof(buf)), 0);
+	ASSERT_EQ(device_by_path("/by-id/k", buf, sizeof(buf)), 1);
+	ASSERT_STREQ(buf, "/by-path/k");
+	ASSERT_EQ(device_by_path("k", buf, sizeof(buf)), 0);
+	ASSERT_EQ(device_by_path("/dev/input/by-id/0123456789012345678901234567890123456789012345",
+				 buf, sizeof(buf)),
+		  -ENAMETOOLONG);
+	ASSERT_STREQ(buf, "");
+}
+
 TEST(device_too_long)
 {
 	struct diag diag;

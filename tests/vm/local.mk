@@ -11,6 +11,7 @@ check_PROGRAMS += \
 	tests/vm/test-vm-hotkey \
 	tests/vm/test-vm-signal \
 	tests/vm/test-vm-touch \
+	tests/vm/test-vm-routing \
 	tests/vm/test-sys-cli \
 	tests/vm/test-sys-libvirt \
 	tests/vm/test-sys-timing
@@ -39,6 +40,11 @@ tests_vm_test_vm_touch_SOURCES = tests/vm/test-vm-touch.c $(VMTEST_COMMON)
 tests_vm_test_vm_touch_CPPFLAGS = $(VMTEST_CPPFLAGS)
 tests_vm_test_vm_touch_CFLAGS = $(VMTEST_CFLAGS)
 tests_vm_test_vm_touch_LDADD = $(LIBEVDEV_LIBS)
+
+tests_vm_test_vm_routing_SOURCES = tests/vm/test-vm-routing.c $(VMTEST_COMMON)
+tests_vm_test_vm_routing_CPPFLAGS = $(VMTEST_CPPFLAGS)
+tests_vm_test_vm_routing_CFLAGS = $(VMTEST_CFLAGS)
+tests_vm_test_vm_routing_LDADD = $(LIBEVDEV_LIBS)
 
 # The product path end to end: the hook under libvirtd, the CLI, udev, D-Bus.
 tests_vm_test_sys_cli_SOURCES = tests/vm/test-sys-cli.c $(VMTEST_COMMON)

@@ -105,7 +105,8 @@ static int vt_tick(long long deadline)
 	return 0;
 }
 
-static int vt_dev_create(struct libevdev *evdev, const char *name, struct vt_dev **ret)
+static int vt_dev_create(struct libevdev *evdev, const char *dir, const char *name,
+			 struct vt_dev **ret)
 {
 	_cleanup_(vt_dev_freep) struct vt_dev *dev = NULL;
 	char full[128];
@@ -125,7 +126,7 @@ static int vt_dev_create(struct libevdev *evdev, const char *name, struct vt_dev
 		return r;
 	dev->name = strdup(name);
 	dev->node = strdup(libevdev_uinput_get_devnode(dev->uidev) ?: "");
-	if (!dev->name || !dev->node || asprintf(&dev->byid, VT_BYID_DIR "/%s", name) < 0) {
+	if (!dev->name || !dev->node || asprintf(&dev->byid, "%s/%s", dir, name) < 0) {
 		dev->byid = NULL;
 		return -ENOMEM;
 	}
@@ -141,7 +142,7 @@ static int vt_dev_create(struct libevdev *evdev, const char *name, struct vt_dev
 			return -errno;
 	}
 
-	if (mkdir(VT_BYID_DIR, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	unlink(dev->byid);
 	if (symlink(dev->node, dev->byid) < 0)
@@ -152,11 +153,17 @@ static int vt_dev_create(struct libevdev *evdev, const char *name, struct vt_dev
 
 int vt_dev_new_keyboard(const char *name, struct vt_dev **ret)
 {
+	return vt_dev_new_keyboard_in(VT_BYID_DIR, name, ret);
+}
+
+int vt_dev_new_keyboard_in(const char *dir, const char *name, struct vt_dev **ret)
+{
 	static const unsigned keys[] = {
 		KEY_ESC, KEY_1, KEY_2, KEY_A, KEY_B, KEY_C, KEY_H, KEY_Q, KEY_W, KEY_Z,
 		KEY_SPACE, KEY_ENTER, KEY_KP1,
 		KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTALT,
 		KEY_RIGHTALT, KEY_LEFTMETA, KEY_SCROLLLOCK, KEY_CAPSLOCK, KEY_NUMLOCK,
+		KEY_MUTE, KEY_VOLUMEDOWN, KEY_VOLUMEUP,
 	};
 	struct libevdev *evdev = libevdev_new();
 	int r;
@@ -170,7 +177,7 @@ int vt_dev_new_keyboard(const char *name, struct vt_dev **ret)
 	libevdev_enable_event_code(evdev, EV_LED, LED_CAPSL, NULL);
 	libevdev_enable_event_code(evdev, EV_LED, LED_SCROLLL, NULL);
 	libevdev_enable_event_type(evdev, EV_REP);
-	r = vt_dev_create(evdev, name, ret);
+	r = vt_dev_create(evdev, dir, name, ret);
 	libevdev_free(evdev);
 	return r;
 }
@@ -189,7 +196,7 @@ int vt_dev_new_mouse(const char *name, struct vt_dev **ret)
 	for (size_t i = 0; i < ARRAY_SIZE(btns); i++)
 		libevdev_enable_event_code(evdev, EV_KEY, btns[i], NULL);
 	libevdev_enable_property(evdev, INPUT_PROP_POINTER);
-	r = vt_dev_create(evdev, name, ret);
+	r = vt_dev_create(evdev, VT_BYID_DIR, name, ret);
 	libevdev_free(evdev);
 	return r;
 }
@@ -261,6 +268,13 @@ const char *vt_clone_link(const struct vt_helper *h, const struct vt_dev *dev, c
 int vt_helper_start(struct vt_helper *h, const char *vm, struct vt_dev *const *devs, size_t n_devs,
 		    bool focus)
 {
+	return vt_helper_start_with(h, vm, devs, NULL, n_devs, focus, NULL);
+}
+
+int vt_helper_start_with(struct vt_helper *h, const char *vm, struct vt_dev *const *devs,
+			 const char *const *opts, size_t n_devs, bool focus,
+			 const char *const *extra)
+{
 	const char *helper = getenv("VFIO_KVM_HELPER") ?: "/usr/libexec/vfio-kvm-helper";
 	char *argv[64], specs[8][256], unit_arg[96];
 	size_t a = 0;
@@ -289,13 +303,17 @@ int vt_helper_start(struct vt_helper *h, const char *vm, struct vt_dev *const *d
 	for (size_t i = 0; i < n_devs; i++) {
 		char link[128];
 
-		snprintf(specs[i], sizeof(specs[i]), "%s=%s", devs[i]->byid,
-			 vt_clone_link(h, devs[i], link, sizeof(link)));
+		/* By its by-id name even when its link is elsewhere (by-path). */
+		snprintf(specs[i], sizeof(specs[i]), VT_BYID_DIR "/%s=%s%s", devs[i]->name,
+			 vt_clone_link(h, devs[i], link, sizeof(link)),
+			 opts && opts[i] ? opts[i] : "");
 		argv[a++] = (char *)"--device";
 		argv[a++] = specs[i];
 	}
 	if (focus)
 		argv[a++] = (char *)"--focus";
+	for (; extra && *extra && a < ARRAY_SIZE(argv) - 1; extra++)
+		argv[a++] = (char *)*extra;
 	argv[a] = NULL;
 
 	r = vt_spawn(argv);

@@ -61,13 +61,16 @@ void vt_require_guest(void);
 	}
 
 /*
- * Creates a keyboard (letters, modifiers, LEDs, autorepeat) or a mouse
+ * Creates a keyboard (letters, modifiers, volume and mute, LEDs, autorepeat) or a mouse
  * (relative X/Y/wheels, three buttons) named "vktest <name>", with fixed
  * USB IDs, and links /dev/input/by-id/<name> to it. Returns 0 and a device
  * the caller frees with vt_dev_free(), or a negative errno.
  */
 int vt_dev_new_keyboard(const char *name, struct vt_dev **ret);
 int vt_dev_new_mouse(const char *name, struct vt_dev **ret);
+
+/* A keyboard as above whose link is DIR/<name> instead (a by-path link, say). */
+int vt_dev_new_keyboard_in(const char *dir, const char *name, struct vt_dev **ret);
 
 /* Destroys the device and removes its link. Accepts NULL, returns NULL. */
 struct vt_dev *vt_dev_free(struct vt_dev *dev);
@@ -94,6 +97,16 @@ struct vt_helper {
  */
 int vt_helper_start(struct vt_helper *h, const char *vm, struct vt_dev *const *devs, size_t n_devs,
 		    bool focus);
+
+/*
+ * vt_helper_start() with OPTS[i] appended to device i's --device argument
+ * (",focus=always"; OPTS NULL or an entry NULL: nothing) and the
+ * NULL-terminated EXTRA arguments (NULL: none) after the others. Each
+ * device is given as /dev/input/by-id/<name>, wherever its link is.
+ */
+int vt_helper_start_with(struct vt_helper *h, const char *vm, struct vt_dev *const *devs,
+			 const char *const *opts, size_t n_devs, bool focus,
+			 const char *const *extra);
 
 /* Stops the unit and forgets it; for cleanup, errors ignored. Accepts NULL. */
 void vt_helper_stop(struct vt_helper *h);
