@@ -1,6 +1,7 @@
-# Data files: udev rules, tmpfiles.d entry, D-Bus policy, sample config.
+# Data files: udev rules, tmpfiles.d entry, D-Bus policy, polkit action, sample config.
 dist_udevrules_DATA = udev/60-vfio-kvm.rules
 dbuspolicy_DATA = config/vfio.kvm.conf
+dist_polkitactions_DATA = config/vfio.kvm.policy
 examplesdir = $(docdir)/examples
 dist_examples_DATA = config/vfio-kvm.conf examples/README.md examples/win10.xml
 dist_examples_SCRIPTS = examples/ddcutil-switch

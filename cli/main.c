@@ -51,7 +51,8 @@ static void help(FILE *f)
 	fprintf(f, "\nWithout --xml, start reads the VM's definition from " LIBVIRT_QEMU_DIR
 		   "/VM.xml.\n"
 		   "TARGET is 'host' or the name of a running VM. The ring lives in " RUN_DIR
-		   "\n(--run-dir: another); status, focus, next and release need root.\n"
+		   "\n(--run-dir: another); status needs root. focus, next and release run by\n"
+		   "another user ask the running VMs over D-Bus, and polkit decides.\n"
 		   "See vfio-kvm(1).\n");
 }
 

@@ -8,6 +8,7 @@
 #include "bounds.h"
 #include "bus.h"
 #include "log.h"
+#include "polkit.h"
 
 /* RequestName replies (D-Bus specification). */
 #define BUS_REPLY_PRIMARY_OWNER 1
@@ -49,6 +50,7 @@ struct bus {
 	sd_bus *bus;
 	sd_bus_slot *object;
 	sd_bus_slot *sleep; /* logind's PrepareForSleep */
+	struct polkit *polkit; /* who may call the methods */
 	bool name_warned; /* a failure to take the name was logged */
 	struct bus_deferred deferred[BUS_DEFERRED_MAX];
 	size_t n_deferred;
@@ -170,15 +172,50 @@ static int bus_defer(struct bus *b, sd_bus_message *m, enum bus_call call)
 	return 0;
 }
 
-/* One path for the three methods: answered now, or later when the lock is held. */
-static int bus_method(sd_bus_message *m, struct bus *b, enum bus_call call)
+/* An authorized call: answered now, or later when the lock is held. */
+static void bus_method_run(struct bus *b, sd_bus_message *m, enum bus_call call)
 {
 	struct diag diag;
 	int r = bus_call_run(b, m, call, &diag);
 
 	if (r == -EWOULDBLOCK && bus_defer(b, m, call) >= 0)
-		return 1;
-	r = bus_call_answer(m, r, &diag);
+		return;
+	(void)bus_call_answer(m, r, &diag);
+}
+
+/* The check of m ended: the call runs, or is answered with why not. */
+static void bus_on_checked(void *userdata, sd_bus_message *m, unsigned tag, int r,
+			   const struct diag *diag)
+{
+	struct bus *b = userdata;
+
+	if (r >= 0) {
+		bus_method_run(b, m, (enum bus_call)tag);
+		return;
+	}
+	if (r == -ESHUTDOWN)
+		(void)sd_bus_reply_method_errorf(m, SD_BUS_ERROR_FAILED, "%s: %s", b->vm, diag->msg);
+	else
+		(void)sd_bus_reply_method_errorf(m, SD_BUS_ERROR_ACCESS_DENIED, "%s", diag->msg);
+}
+
+static const struct polkit_ops bus_polkit_ops = {
+	.done = bus_on_checked,
+};
+
+/*
+ * One path for the three methods: root, or a caller polkit allows, gets the
+ * transition; the check runs asynchronously and bus_on_checked() answers.
+ */
+static int bus_method(sd_bus_message *m, struct bus *b, enum bus_call call)
+{
+	struct diag diag;
+	int r = polkit_check(b->polkit, m, call, &diag);
+
+	if (r == -EBUSY)
+		r = sd_bus_reply_method_errorf(m, SD_BUS_ERROR_LIMITS_EXCEEDED, "%s", diag.msg);
+	else if (r < 0)
+		r = sd_bus_reply_method_errorf(m, SD_BUS_ERROR_ACCESS_DENIED, "%s", diag.msg);
 	return r < 0 ? r : 1;
 }
 
@@ -197,7 +234,7 @@ static int bus_method_release(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return bus_method(m, userdata, BUS_CALL_RELEASE);
 }
 
-/* Who may call the methods is the bus policy's decision (config/vfio.kvm.conf). */
+/* Anyone may call the methods (config/vfio.kvm.conf); bus_method() asks polkit. */
 static const sd_bus_vtable bus_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Target", "s", bus_get_target, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -374,6 +411,12 @@ struct bus *bus_open(sd_event *event, const char *vm, const struct bus_ops *ops,
 	if (r >= 0)
 		r = sd_event_source_set_enabled(b->retry, SD_EVENT_OFF);
 	if (r >= 0) {
+		step = "setting up the polkit client";
+		b->polkit = polkit_new(b->bus, NULL, &bus_polkit_ops, b);
+		if (!b->polkit)
+			r = -ENOMEM;
+	}
+	if (r >= 0) {
 		step = "exporting " BUS_PATH;
 		r = sd_bus_add_object_vtable(b->bus, &b->object, BUS_PATH, BUS_INTERFACE,
 					     bus_vtable, b);
@@ -396,6 +439,7 @@ struct bus *bus_open(sd_event *event, const char *vm, const struct bus_ops *ops,
 			    strerror(-r));
 		b->sleep = sd_bus_slot_unref(b->sleep);
 		b->object = sd_bus_slot_unref(b->object);
+		b->polkit = polkit_free(b->polkit);
 		b->retry = sd_event_source_disable_unref(b->retry);
 		b->bus = sd_bus_flush_close_unref(b->bus);
 		return NULL;
@@ -407,7 +451,8 @@ struct bus *bus_close(struct bus *b)
 {
 	if (!b)
 		return NULL;
-	/* Calls still waiting for the lock get an answer, not a timeout. */
+	/* Calls still being checked or waiting for the lock get an answer, not a timeout. */
+	b->polkit = polkit_free(b->polkit);
 	for (size_t i = 0; i < b->n_deferred; i++) {
 		(void)sd_bus_reply_method_errorf(b->deferred[i].m, SD_BUS_ERROR_FAILED,
 						 "%s: the helper is stopping; try again", b->vm);

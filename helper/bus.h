@@ -8,6 +8,10 @@
  * (announce.h) first takes the name, then emits, so listeners matching
  * sender='vfio.kvm' see each switch once.
  *
+ * Anyone may call the methods; root, or a caller polkit authorizes
+ * (polkit.h, asked without blocking the loop), gets the transition, anyone
+ * else org.freedesktop.DBus.Error.AccessDenied with the reason in one line.
+ *
  * The methods only ask for a transition, through struct bus_ops; the change
  * reaches every helper, this one too, through the focus file. A transition
  * that finds <run_dir>/lock held (-EWOULDBLOCK) is tried again from a timer

@@ -10,6 +10,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/announce.c helper/announce.h \
 	helper/ring-follow.c helper/ring-follow.h \
 	helper/bus.c helper/bus.h \
+	helper/polkit.c helper/polkit.h \
 	helper/fdstore.c helper/fdstore.h \
 	helper/device.c helper/device.h \
 	helper/inotify-read.c helper/inotify-read.h \

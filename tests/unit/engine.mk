@@ -67,3 +67,11 @@ test_uinput_sleep_SOURCES = tests/unit/test-uinput-sleep.c tests/unit/test-uinpu
 	tests/unit/test-bus-step.h tests/test.h
 test_uinput_sleep_CFLAGS = $(AM_CFLAGS) $(LIBEVDEV_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 test_uinput_sleep_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)
+
+# The helper's polkit client against a stand-in bus daemon and polkit on a socket pair.
+check_PROGRAMS += test-polkit
+TESTS += test-polkit
+test_polkit_SOURCES = tests/unit/test-polkit.c tests/test.h helper/polkit.c helper/polkit.h
+test_polkit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper -I$(top_srcdir)/tests
+test_polkit_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+test_polkit_LDADD = $(VKCOMMON_LIBS) $(LIBSYSTEMD_LIBS)

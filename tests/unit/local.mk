@@ -14,3 +14,7 @@ EXTRA_DIST += tests/unit/test-libsystemd-version
 # make install/uninstall DESTDIR=… with the hook's rules (hook/local.mk).
 TESTS += tests/unit/test-install-hook
 EXTRA_DIST += tests/unit/test-install-hook
+
+# The polkit action (config/vfio.kvm.policy) against polkit's DTD, and installed.
+TESTS += tests/unit/test-polkit-policy
+EXTRA_DIST += tests/unit/test-polkit-policy

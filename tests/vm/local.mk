@@ -78,3 +78,6 @@ EXTRA_DIST += \
 	tests/vm/guest/test-hard-sandbox \
 	tests/vm/guest/test-hard-hostile \
 	tests/vm/guest/test-hard-scale
+
+# Switching focus as a user other than root: polkit's verdict, polkit missing.
+EXTRA_DIST += tests/vm/guest/test-sys-polkit
