@@ -20,7 +20,7 @@ uninstall-local:
 # package, and the script that builds the packages from this tarball.
 EXTRA_DIST += LICENSE scripts/package \
 	debian/changelog debian/control debian/copyright debian/rules \
-	debian/source/format debian/source/lintian-overrides \
+	debian/source/format \
 	debian/vfio-kvm.lintian-overrides debian/vfio-kvm.postinst debian/vfio-kvm.postrm
 
 # The other distributions' recipes (packaging/arch, packaging/rpm), whichever
