@@ -72,3 +72,6 @@ EXTRA_DIST += \
 	tests/vm/guest/test-hard-sandbox \
 	tests/vm/guest/test-hard-hostile \
 	tests/vm/guest/test-hard-scale
+
+# The Debian package installed, upgraded and purged with apt (tests/vm/run --debs).
+EXTRA_DIST += tests/vm/guest/test-pkg-deb
