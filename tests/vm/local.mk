@@ -81,3 +81,6 @@ EXTRA_DIST += \
 
 # Switching focus as a user other than root: polkit's verdict, polkit missing.
 EXTRA_DIST += tests/vm/guest/test-sys-polkit
+
+# The Debian package installed, upgraded and purged with apt (tests/vm/run --debs).
+EXTRA_DIST += tests/vm/guest/test-pkg-deb
