@@ -19,17 +19,7 @@ uninstall-local:
 # Packaging: the licence (each package installs it where its distribution
 # expects: debian/copyright, Arch's licenses/, RPM's %license), the Debian
 # package, and the script that builds the packages from this tarball.
-EXTRA_DIST += LICENSE scripts/package \
+EXTRA_DIST += scripts/package \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format \
 	debian/vfio-kvm.lintian-overrides debian/vfio-kvm.postinst debian/vfio-kvm.postrm
-
-# The other distributions' recipes (packaging/arch, packaging/rpm), whichever
-# are there, whole.
-dist-hook: vk-dist-packaging
-vk-dist-packaging:
-	@if test -d '$(srcdir)/packaging'; then \
-		cp -pR '$(srcdir)/packaging' '$(distdir)/' && \
-		chmod -R u+w '$(distdir)/packaging'; \
-	fi
-.PHONY: vk-dist-packaging
