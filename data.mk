@@ -16,9 +16,8 @@ install-data-local:
 uninstall-local:
 	rm -f '$(DESTDIR)$(tmpfilesdir)/vfio-kvm.conf'
 
-# Packaging: the licence (each package installs it where its distribution
-# expects: debian/copyright, Arch's licenses/, RPM's %license), the Debian
-# package, and the script that builds the packages from this tarball.
+# Packaging: the Debian package and the script that builds every package from
+# this tarball (the licence and the other recipes: packaging/local.mk).
 EXTRA_DIST += scripts/package \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format \
