@@ -85,7 +85,7 @@ int watch_line_format(const struct watch_state *st, bool json, char *buf, size_t
 	    watch_json_string(what, tooltip, sizeof(tooltip)) < 0)
 		return -ENOBUFS;
 	r = snprintf(buf, size,
-		     "{\"text\":%s,\"alt\":\"%s\",\"class\":\"%s\",\"tooltip\":%s,\"target\":%s}\n",
-		     text, kind, kind, tooltip, text);
+	             "{\"text\":%s,\"alt\":\"%s\",\"class\":\"%s\",\"tooltip\":%s,\"target\":%s}\n",
+	             text, kind, kind, tooltip, text);
 	return r < 0 || (size_t)r >= size ? -ENOBUFS : r;
 }

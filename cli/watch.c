@@ -86,10 +86,10 @@ static int watch_read_target(struct watch *w, char *ret, size_t size)
 		return 0;
 	}
 	r = sd_bus_get_property_string(w->bus, WATCH_BUS_NAME, WATCH_BUS_PATH, WATCH_BUS_INTERFACE,
-				       "Target", &error, &target);
+	                               "Target", &error, &target);
 	if (r < 0) {
 		fprintf(stderr, "vfio-kvm: %s; the Target property: %s\n", diag.msg,
-			error.message ? error.message : strerror(-r));
+		        error.message ? error.message : strerror(-r));
 		return r;
 	}
 	if (!watch_target_valid(target) || strlen(target) >= size) {
@@ -159,8 +159,8 @@ static int watch_get_owner(struct watch *w)
 
 	w->owner[0] = '\0';
 	r = sd_bus_call_method(w->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-			       "org.freedesktop.DBus", "GetNameOwner", &error, &reply, "s",
-			       WATCH_BUS_NAME);
+	                       "org.freedesktop.DBus", "GetNameOwner", &error, &reply, "s",
+	                       WATCH_BUS_NAME);
 	if (r < 0)
 		return sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ? 0 : r;
 	r = sd_bus_message_read(reply, "s", &owner);
@@ -200,17 +200,19 @@ static int watch_setup(struct watch *w)
 	if (r >= 0)
 		r = sd_bus_attach_event(w->bus, w->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r >= 0)
-		r = sd_bus_add_match(w->bus, NULL,
-				     "type='signal',sender='org.freedesktop.DBus',"
-				     "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-				     "member='NameOwnerChanged',arg0='" WATCH_BUS_NAME "'",
-				     watch_on_owner_changed, w);
+		r = sd_bus_add_match(
+		    w->bus, NULL,
+		    "type='signal',sender='org.freedesktop.DBus',"
+		    "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+		    "member='NameOwnerChanged',arg0='" WATCH_BUS_NAME "'",
+		    watch_on_owner_changed, w);
 	if (r >= 0)
 		r = sd_bus_add_match(w->bus, NULL,
-				     "type='signal',sender='" WATCH_BUS_NAME "',"
-				     "path='" WATCH_BUS_PATH "',interface='" WATCH_BUS_INTERFACE "',"
-				     "member='FocusChanged'",
-				     watch_on_focus_changed, w);
+		                     "type='signal',sender='" WATCH_BUS_NAME "',"
+		                     "path='" WATCH_BUS_PATH "',interface='" WATCH_BUS_INTERFACE
+		                     "',"
+		                     "member='FocusChanged'",
+		                     watch_on_focus_changed, w);
 	if (r >= 0)
 		r = watch_get_owner(w);
 	if (r < 0) {
@@ -224,10 +226,7 @@ static int watch_setup(struct watch *w)
 int verb_watch(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "run-dir", required_argument, NULL, 'r' },
-		{}
-	};
+	    {"json", no_argument, NULL, 'j'}, {"run-dir", required_argument, NULL, 'r'}, {}};
 	struct watch w = {.run_dir = RUN_DIR};
 	int c, r;
 

@@ -27,14 +27,15 @@ TEST(plain_is_one_word_per_line)
 TEST(json_for_waybar)
 {
 	ASSERT_STREQ(line(true, "win10", true),
-		     "{\"text\":\"win10\",\"alt\":\"vm\",\"class\":\"vm\","
-		     "\"tooltip\":\"Keyboard and mouse: win10\",\"target\":\"win10\"}\n");
+	             "{\"text\":\"win10\",\"alt\":\"vm\",\"class\":\"vm\","
+	             "\"tooltip\":\"Keyboard and mouse: win10\",\"target\":\"win10\"}\n");
 	ASSERT_STREQ(line(true, "host", true),
-		     "{\"text\":\"host\",\"alt\":\"host\",\"class\":\"host\","
-		     "\"tooltip\":\"Keyboard and mouse: host\",\"target\":\"host\"}\n");
-	ASSERT_STREQ(line(false, "", true),
-		     "{\"text\":\"host\",\"alt\":\"idle\",\"class\":\"idle\","
-		     "\"tooltip\":\"Keyboard and mouse: host (no VM runs)\",\"target\":\"host\"}\n");
+	             "{\"text\":\"host\",\"alt\":\"host\",\"class\":\"host\","
+	             "\"tooltip\":\"Keyboard and mouse: host\",\"target\":\"host\"}\n");
+	ASSERT_STREQ(
+	    line(false, "", true),
+	    "{\"text\":\"host\",\"alt\":\"idle\",\"class\":\"idle\","
+	    "\"tooltip\":\"Keyboard and mouse: host (no VM runs)\",\"target\":\"host\"}\n");
 }
 
 TEST(json_escapes_what_a_name_cannot_hold_anyway)

@@ -175,9 +175,9 @@ static const char *json(const char *kind, const char *target)
 		return "{\"text\":\"host\",\"alt\":\"idle\",\"class\":\"idle\","
 		       "\"tooltip\":\"Keyboard and mouse: host (no VM runs)\",\"target\":\"host\"}";
 	snprintf(buf, sizeof(buf),
-		 "{\"text\":\"%s\",\"alt\":\"%s\",\"class\":\"%s\","
-		 "\"tooltip\":\"Keyboard and mouse: %s\",\"target\":\"%s\"}",
-		 target, kind, kind, target, target);
+	         "{\"text\":\"%s\",\"alt\":\"%s\",\"class\":\"%s\","
+	         "\"tooltip\":\"Keyboard and mouse: %s\",\"target\":\"%s\"}",
+	         target, kind, kind, target, target);
 	return buf;
 }
 
@@ -207,7 +207,7 @@ static int both_see(struct rig *r, const char *target)
 
 	if (e >= 0)
 		e = expect_line(&r->json, "watch --json",
-				json(strcmp(target, "host") == 0 ? "host" : "vm", target));
+		                json(strcmp(target, "host") == 0 ? "host" : "vm", target));
 	return e;
 }
 
@@ -263,10 +263,9 @@ TEST(watch_as_a_user_through_switches_and_helpers)
 	ASSERT_EQ(expect_line(&r.plain, "watch", "host"), 0);
 	ASSERT_EQ(expect_line(&r.json, "watch --json", json("idle", NULL)), 0);
 	/* The notify script's watch prints to the script only: wait for its connection. */
-	ASSERT_EQ(vt_wait_sh(VT_TIMEOUT_MS,
-			     "test \"$(busctl --system list --unique --no-legend |"
-			     " grep -c ' vfio-kvm .* nobody ')\" -ge 3"),
-		  0);
+	ASSERT_EQ(vt_wait_sh(VT_TIMEOUT_MS, "test \"$(busctl --system list --unique --no-legend |"
+	                                    " grep -c ' vfio-kvm .* nobody ')\" -ge 3"),
+	          0);
 
 	/* The first helper brings the name: the state again, unchanged in plain. */
 	ASSERT_EQ(vt_helper_start(&r.vm1, "vm1", &r.kbd, 1, false), 0);
@@ -323,8 +322,8 @@ TEST(watch_as_a_user_through_switches_and_helpers)
 	ASSERT_STREQ(out, "vm1\nvm2\nhost\nvm2\nhost\nvm1\nhost\n");
 	ASSERT_EQ(vt_sh(out, sizeof(out), "head -n 1 %s/calls", r.dir), 0);
 	ASSERT_STREQ(out, "--app-name=vfio-kvm --icon=input-keyboard --expire-time=3000 "
-			  "--hint=string:x-canonical-private-synchronous:vfio-kvm "
-			  "Keyboard and mouse: vm1\n");
+	                  "--hint=string:x-canonical-private-synchronous:vfio-kvm "
+	                  "Keyboard and mouse: vm1\n");
 }
 
 VT_TEST_MAIN()
