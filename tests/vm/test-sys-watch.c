@@ -23,6 +23,11 @@
 #include "vmtest.h"
 
 #define NOBODY 65534
+/* Every helper's unit, not the one that runs the guest tests. */
+#define STOP_LEFTOVER_HELPERS                                                                      \
+	"units=$(systemctl list-units --plain --no-legend 'vfio-kvm-*.service' 'vktest-*.service'" \
+	" | awk '$1 != \"vfio-kvm-guest-tests.service\" { print $1 }');"                           \
+	" [ -z \"$units\" ] || timeout 120 systemctl stop $units"
 #define NOTIFY_SCRIPT "/usr/share/doc/vfio-kvm/examples/vfio-kvm-notify"
 
 /* A program run as nobody, its stdout read line by line. */
@@ -255,7 +260,7 @@ TEST(watch_as_a_user_through_switches_and_helpers)
 	ASSERT_EQ(vt_dev_new_keyboard("wkbd", &r.kbd), 0);
 
 	/* No VM runs (none left by a program cut short): the host has the devices. */
-	vt_sh(NULL, 0, "timeout 120 systemctl stop 'vfio-kvm-*.service' 'vktest-*.service'");
+	vt_sh(NULL, 0, "%s", STOP_LEFTOVER_HELPERS);
 	ASSERT_EQ(vt_wait_sh(VT_TIMEOUT_MS, "! timeout 20 busctl --system status vfio.kvm"), 0);
 	ASSERT_EQ(watcher_start(&r.plain, plain_argv, NULL), 0);
 	ASSERT_EQ(watcher_start(&r.json, json_argv, NULL), 0);
