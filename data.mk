@@ -3,8 +3,13 @@ dist_udevrules_DATA = udev/60-vfio-kvm.rules
 dbuspolicy_DATA = config/vfio.kvm.conf
 dist_polkitactions_DATA = config/vfio.kvm.policy
 examplesdir = $(docdir)/examples
-dist_examples_DATA = config/vfio-kvm.conf examples/README.md examples/win10.xml
-dist_examples_SCRIPTS = examples/ddcutil-switch
+dist_examples_DATA = config/vfio-kvm.conf examples/README.md examples/win10.xml \
+	examples/waybar-config.jsonc examples/waybar-style.css \
+	examples/vfio-kvm-notify.service examples/vfio-kvm-ddcutil.service
+dist_examples_SCRIPTS = examples/ddcutil-switch examples/vfio-kvm-notify
+# The D-Bus interface, where D-Bus tools and documentation look for it.
+dbusinterfacesdir = $(datadir)/dbus-1/interfaces
+dist_dbusinterfaces_DATA = config/vfio.kvm.xml
 EXTRA_DIST += config/vfio.kvm.conf config/tmpfiles-vfio-kvm.conf scripts/test .ci/run \
 	scripts/demo scripts/demo-guest
 

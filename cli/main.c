@@ -39,6 +39,7 @@ static const struct verb verbs[] = {
 	{ "focus", verb_focus, "focus TARGET [--run-dir DIR]" },
 	{ "next", verb_next, "next [--run-dir DIR] [--config FILE]" },
 	{ "release", verb_release, "release [--run-dir DIR]" },
+	{ "watch", verb_watch, "watch [--json] [--run-dir DIR]" },
 };
 
 static void help(FILE *f)
@@ -53,6 +54,7 @@ static void help(FILE *f)
 		   "TARGET is 'host' or the name of a running VM. The ring lives in " RUN_DIR
 		   "\n(--run-dir: another); status needs root. focus, next and release run by\n"
 		   "another user ask the running VMs over D-Bus, and polkit decides.\n"
+		   "watch prints the focus target and every switch, as any user.\n"
 		   "See vfio-kvm(1).\n");
 }
 

@@ -4,6 +4,7 @@ include tests/unit/domain.mk
 include tests/unit/engine.mk
 include tests/unit/ring.mk
 include tests/unit/unit.mk
+include tests/unit/watch.mk
 
 EXTRA_DIST += tests/unit/test-uinput-rig.h
 

@@ -84,3 +84,12 @@ EXTRA_DIST += tests/vm/guest/test-sys-polkit
 
 # The Debian package installed, upgraded and purged with apt (tests/vm/run --debs).
 EXTRA_DIST += tests/vm/guest/test-pkg-deb
+
+# `vfio-kvm watch` as a user, the notify example, the D-Bus interface file
+# against the running object, and a bus policy installed while the bus runs.
+check_PROGRAMS += tests/vm/test-sys-watch
+tests_vm_test_sys_watch_SOURCES = tests/vm/test-sys-watch.c $(VMTEST_COMMON)
+tests_vm_test_sys_watch_CPPFLAGS = $(VMTEST_CPPFLAGS)
+tests_vm_test_sys_watch_CFLAGS = $(VMTEST_CFLAGS)
+tests_vm_test_sys_watch_LDADD = $(LIBEVDEV_LIBS)
+EXTRA_DIST += tests/vm/guest/test-sys-dbus
