@@ -39,6 +39,7 @@ static const struct verb verbs[] = {
 	{ "focus", verb_focus, "focus TARGET [--run-dir DIR]" },
 	{ "next", verb_next, "next [--run-dir DIR] [--config FILE]" },
 	{ "release", verb_release, "release [--run-dir DIR]" },
+	{ "reload", verb_reload, "reload" },
 };
 
 static void help(FILE *f)

@@ -2,17 +2,31 @@
 /*
  * The helper's command line: one contract, written by the hook and the CLI
  * (unit.c puts it in the unit's ExecStart) and parsed by the helper, so the
- * two ends cannot drift apart. The helper never reads XML or the config:
- * everything it needs is here.
+ * two ends cannot drift apart. The helper never reads XML. Everything it
+ * needs to start is here, as the values in effect (domain XML over the
+ * config's [vm "NAME"] over its global ones over the defaults); it reads the
+ * config only when asked to reload (SIGHUP), and only when --config names it.
  *
  *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]...
  *                   [--focus] [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host]
+ *                   [--on-stop host|next] [--config FILE] [--fixed SETTING,...]
  *                   [--no-bus] [--cache-dir DIR] [--help]
  *
  * ACTION is cycle, host, release or direct; an empty KEYS disables the
  * hotkey (release may not be empty); a hotkey not given keeps its default
  * (CONFIG_DEFAULT_*; direct: none). toggle= is QEMU's grab toggle of an
  * evdev/input-linux source.
+ *
+ * Reload: the config file --config names is re-read on SIGHUP and its values
+ * replace the ones from argv, except the settings --fixed names: those came
+ * from the domain XML, which wins over the config (direct, host-keys,
+ * on-stop). A config that does not load is refused and the values in effect
+ * stay. Without --config a reload changes nothing. The unit's ExecReload is
+ *
+ *   vfio-kvm-helper --reload PID
+ *
+ * (systemd puts the main pid in for $MAINPID), which asks the helper PID to
+ * reload and exits 0 once it has, 1 when it refused (helper/reload.h).
  */
 #pragma once
 
@@ -22,6 +36,8 @@
 
 #include "bounds.h"
 #include "diag.h"
+#include "focus-file.h"
+#include "host-keys.h"
 #include "hotkey.h"
 #include "keyset.h"
 
@@ -29,13 +45,25 @@
 #define HELPER_HOTKEYS 4
 /* Longest --run-dir/--cache-dir: room is left for "/ring/<vm>" and the like. */
 #define HELPER_DIR_MAX (VK_PATH_MAX / 2)
-/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories. */
-#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2)
+/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories,
+ * --host-keys, --on-stop, --config, --fixed. */
+#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2 + 2 * 4)
+
+/* The first argument of the reload mode (see above). */
+#define HELPER_RELOAD_OPTION "--reload"
+
+/* Bits of helper_args.fixed: settings the domain XML set, which a reload keeps. */
+enum {
+	HELPER_FIXED_DIRECT = 1U << 0,    /* the direct hotkey */
+	HELPER_FIXED_HOST_KEYS = 1U << 1, /* host_keys */
+	HELPER_FIXED_ON_STOP = 1U << 2,   /* on_stop */
+};
 
 struct helper_device {
 	char phys[VK_PATH_MAX];   /* the physical device, /dev/input/by-id/<dev> */
 	char clone[VK_PATH_MAX];  /* the symlink to make for its clone, …/<vm>-<dev> */
 	struct keyset toggle;     /* QEMU's grab toggle on the clone; n == 0: none */
+	bool pinned;              /* focus=always: forwarded to this VM whatever has focus */
 };
 
 struct helper_args {
@@ -47,6 +75,10 @@ struct helper_args {
 	bool focus;         /* ask for focus on joining the ring */
 	bool include_host;  /* the host is a stop of the cycle */
 	bool bus;           /* connect to the D-Bus system bus */
+	struct host_keys host_keys;  /* go to the host while the VM has focus; n == 0: none */
+	enum focus_on_stop on_stop;  /* where focus goes when this VM stops with it */
+	unsigned fixed;              /* HELPER_FIXED_*: kept by a reload */
+	char config[HELPER_DIR_MAX + 1]; /* re-read on reload; "": never read */
 	char run_dir[HELPER_DIR_MAX + 1];
 	char cache_dir[HELPER_DIR_MAX + 1];
 };
@@ -54,7 +86,8 @@ struct helper_args {
 /*
  * Fills *ret with what the helper assumes when an option is not given: no
  * VM, no devices, the built-in hotkeys (CONFIG_DEFAULT_*, no direct one),
- * no focus, the host in the cycle, the bus, RUN_DIR and CACHE_DIR.
+ * no focus, the host in the cycle, the bus, RUN_DIR and CACHE_DIR, no host
+ * keys, on_stop next, no config, nothing fixed.
  */
 void helper_args_init(struct helper_args *ret);
 
@@ -62,8 +95,9 @@ void helper_args_init(struct helper_args *ret);
  * Writes the command line for args (NULL-terminated, argv[0] = helper), in
  * this order: --vm, every --device, --focus, --no-host, the hotkeys (cycle,
  * host, release always, an empty one as "ACTION=", which disables it;
- * direct when set), then --no-bus, --run-dir and --cache-dir. Flags and
- * directories are left out when they are the helper's default.
+ * direct when set), then --on-stop, --config, --fixed, --no-bus, --run-dir
+ * and --cache-dir. Flags, settings and directories are left out when they
+ * are the helper's default.
  * args is otherwise not validated: helper_args_parse() is the check.
  * On success *ret_argv is a new vector to free with helper_argv_free().
  * Returns 0, -ENOMEM, -E2BIG (more than DOMAIN_SOURCES_MAX devices), or

@@ -8,6 +8,7 @@ libvkcommon_a_SOURCES = \
 	common/names.c common/names.h \
 	common/quote.c common/quote.h \
 	common/keyset.c common/keyset.h \
+	common/host-keys.c common/host-keys.h \
 	common/settings.c common/settings.h \
 	common/domain-xml.c common/domain-xml.h \
 	common/domain-read.c common/domain-read.h \

@@ -8,6 +8,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/focus.c helper/focus.h \
 	helper/announce.c helper/announce.h \
 	helper/ring-follow.c helper/ring-follow.h \
+	helper/reload.c helper/reload.h \
 	helper/bus.c helper/bus.h \
 	helper/fdstore.c helper/fdstore.h \
 	helper/device.c helper/device.h \

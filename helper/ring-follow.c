@@ -554,7 +554,8 @@ void follow_stop(struct follow *f)
 	/* The devices are let go already: a short wait for a held lock costs nobody input.
 	 * Given up, the others repair the focus file once the lock is free. */
 	for (int waited = 0;; waited += FOLLOW_LOCK_PAUSE_MS) {
-		r = focus_file_drop(f->run_dir, &gone, f->include_host, &res, &diag);
+		r = focus_file_drop(f->run_dir, &gone, f->include_host, f->on_stop, &res,
+				    &diag);
 		if (r != -EWOULDBLOCK || waited >= FOLLOW_LOCK_WAIT_MS / 5)
 			break;
 		follow_pause();

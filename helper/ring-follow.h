@@ -64,6 +64,7 @@ struct follow {
 	const char *vm;
 	const char *run_dir;
 	bool include_host;
+	enum focus_on_stop on_stop; /* where focus goes when this VM stops with it */
 	struct hotkey_binding base[FOLLOW_BASE_BINDINGS];
 	struct keyset direct;     /* this VM's direct hotkey (n == 0: none) */
 	sd_event *event;

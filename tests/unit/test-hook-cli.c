@@ -559,9 +559,9 @@ TEST(cli_check_good)
 	ASSERT_CONTAINS(res.out, "VM vm1: unit vfio-kvm-vm1.service\n");
 	ASSERT_CONTAINS(res.out, "  passthrough /dev/input/by-id/" ABSENT
 				 " -> /dev/input/by-id/vm1-" ABSENT " (not present now)\n");
-	ASSERT_CONTAINS(res.out, "  direct   KEY_LEFTALT+KEY_1 (from the config)\n");
+	ASSERT_CONTAINS(res.out, "  direct   KEY_LEFTALT+KEY_1 (config [vm])\n");
 	ASSERT_CONTAINS(res.out, "helper: " HELPER_PATH " --vm vm1 --device /dev/input/by-id/");
-	ASSERT_CONTAINS(res.out, "--hotkey direct=KEY_LEFTALT+KEY_1\n");
+	ASSERT_CONTAINS(res.out, "--hotkey direct=KEY_LEFTALT+KEY_1 --config /etc/vfio-kvm.conf\n");
 }
 
 TEST(cli_check_stdin_not_ours)
