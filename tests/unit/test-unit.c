@@ -207,6 +207,69 @@ TEST(argv_no_host_when_the_host_is_out_of_the_cycle)
 	ASSERT_FALSE(strstr(join(argv2), "--no-host"));
 }
 
+/* Per-VM settings: the XML over [vm "NAME"] over the global key over the default. */
+TEST(settings_in_effect_and_their_origin)
+{
+	static const char xml_settings[] =
+	    "<domain type='kvm'><name>vm1</name><metadata><vfiokvm:settings "
+	    "xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'><vfiokvm:host-keys>"
+	    "<vfiokvm:key value='KEY_MUTE'/></vfiokvm:host-keys><vfiokvm:device name='pad' "
+	    "focus='always'/><vfiokvm:on-stop value='host'/></vfiokvm:settings></metadata>"
+	    "<devices><input type='passthrough' bus='virtio'><source "
+	    "evdev='/dev/input/by-id/vm1-kbd'/></input><input type='passthrough' bus='virtio'>"
+	    "<source evdev='/dev/input/by-id/vm1-pad'/></input></devices></domain>";
+	_cleanup_(unit_strv_freep) char **argv = NULL;
+	struct unit_settings st;
+	struct helper_args a;
+	struct domain domain;
+	struct config config;
+
+	/* Defaults. */
+	load(xml_two, "", &domain, &config);
+	unit_settings_resolve(&domain, &config, &st);
+	ASSERT_EQ(st.host_keys.n, 0);
+	ASSERT_EQ(st.host_keys_from, UNIT_FROM_DEFAULT);
+	ASSERT_FALSE(st.focus_on_start);
+	ASSERT_EQ(st.focus_on_start_from, UNIT_FROM_DEFAULT);
+	ASSERT_EQ(st.on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(st.on_stop_from, UNIT_FROM_DEFAULT);
+	ASSERT_EQ(st.direct.n, 0);
+
+	/* Global, then [vm] over it key by key. */
+	load(xml_two, "[ring]\nfocus_on_start = yes\non_stop = host\n[keys]\nhost_keys = KEY_MUTE\n"
+		      "[vm \"vm1\"]\non_stop = next\nhotkey = KEY_F1\n",
+	     &domain, &config);
+	unit_settings_resolve(&domain, &config, &st);
+	ASSERT_EQ(st.host_keys.n, 1);
+	ASSERT_EQ(st.host_keys_from, UNIT_FROM_CONFIG);
+	ASSERT_TRUE(st.focus_on_start);
+	ASSERT_EQ(st.focus_on_start_from, UNIT_FROM_CONFIG);
+	ASSERT_EQ(st.on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(st.on_stop_from, UNIT_FROM_CONFIG_VM);
+	ASSERT_EQ(st.direct_from, UNIT_FROM_CONFIG_VM);
+	ASSERT_STREQ(unit_origin_to_string(st.on_stop_from), "config [vm]");
+
+	/* The XML over all of them; what it sets is fixed for a reload. */
+	load(xml_settings, "[ring]\non_stop = next\nfocus_on_start = yes\n[keys]\n"
+			   "host_keys = KEY_VOLUMEUP, KEY_VOLUMEDOWN\n[vm \"vm1\"]\non_stop = next\n",
+	     &domain, &config);
+	unit_settings_resolve(&domain, &config, &st);
+	ASSERT_EQ(st.host_keys.n, 1);
+	ASSERT_EQ(st.host_keys_from, UNIT_FROM_XML);
+	ASSERT_EQ(st.on_stop, FOCUS_ON_STOP_HOST);
+	ASSERT_EQ(st.on_stop_from, UNIT_FROM_XML);
+	ASSERT_EQ(st.focus_on_start_from, UNIT_FROM_CONFIG);
+	ASSERT_STREQ(unit_origin_to_string(st.on_stop_from), "domain XML");
+	ASSERT_EQ(unit_helper_args(&domain, &config, false, &a, NULL), 0);
+	ASSERT_FALSE(a.devices[0].pinned);
+	ASSERT_TRUE(a.devices[1].pinned);
+	ASSERT_EQ(a.host_keys.n, 1);
+	ASSERT_EQ(a.fixed, HELPER_FIXED_HOST_KEYS | HELPER_FIXED_ON_STOP);
+	ASSERT_EQ(unit_helper_argv(HELPER, &domain, &config, false, &argv, NULL), 0);
+	ASSERT_CONTAINS(join(argv), " --on-stop host --config /etc/vfio-kvm.conf "
+				    "--fixed host-keys,on-stop");
+}
+
 TEST(argv_every_option_at_once_fits)
 {
 	_cleanup_(unit_strv_freep) char **argv = NULL;
