@@ -34,20 +34,32 @@ static const char *host_keys_text(const struct host_keys *keys, char *buf, size_
 	return buf;
 }
 
-/* A [vm "NAME"] section: the keys it sets; the others are the global ones. */
-static void print_config_vm(const struct config_vm *vm)
+/* A VM's per-VM settings in effect, each with where it comes from. */
+static void print_vm_settings(const struct unit_settings *st)
 {
-	char text[HOST_KEYS_TEXT_MAX];
+	char text[HOST_KEYS_TEXT_MAX], origin[64];
 
+	snprintf(origin, sizeof(origin), " (%s)", unit_origin_to_string(st->direct_from));
+	print_hotkey("direct", &st->direct, st->direct.n ? origin : "");
+	printf("  host_keys: %s (%s)\n", host_keys_text(&st->host_keys, text, sizeof(text)),
+	       unit_origin_to_string(st->host_keys_from));
+	printf("  focus_on_start: %s (%s)\n", yes_no(st->focus_on_start),
+	       unit_origin_to_string(st->focus_on_start_from));
+	printf("  on_stop: %s (%s)\n", focus_on_stop_to_string(st->on_stop),
+	       unit_origin_to_string(st->on_stop_from));
+}
+
+/* A [vm "NAME"] section: what that VM gets from the config alone. */
+static void print_config_vm(const struct config *config, const struct config_vm *vm)
+{
+	static struct domain no_xml; /* ~7 KiB: not on the stack */
+	struct unit_settings st;
+
+	no_xml = (struct domain){0};
+	snprintf(no_xml.name, sizeof(no_xml.name), "%s", vm->name);
+	unit_settings_resolve(&no_xml, config, &st);
 	printf("[vm \"%s\"]:\n", vm->name);
-	if (vm->given & CONFIG_GIVEN_HOTKEY)
-		print_hotkey("hotkey", &vm->hotkey, " (direct)");
-	if (vm->given & CONFIG_GIVEN_HOST_KEYS)
-		printf("  host_keys: %s\n", host_keys_text(&vm->host_keys, text, sizeof(text)));
-	if (vm->given & CONFIG_GIVEN_FOCUS_ON_START)
-		printf("  focus_on_start: %s\n", yes_no(vm->focus_on_start));
-	if (vm->given & CONFIG_GIVEN_ON_STOP)
-		printf("  on_stop: %s\n", focus_on_stop_to_string(vm->on_stop));
+	print_vm_settings(&st);
 }
 
 static void print_config(const char *path, bool found, const struct config *config)
@@ -66,14 +78,13 @@ static void print_config(const char *path, bool found, const struct config *conf
 	printf("timeouts: start %u s, stop %u s\n", config->start_timeout_sec,
 	       config->stop_timeout_sec);
 	for (size_t i = 0; i < config->n_vms; i++)
-		print_config_vm(&config->vms[i]);
+		print_config_vm(config, &config->vms[i]);
 }
 
 static int print_domain(const struct domain *domain, const struct config *config)
 {
 	_cleanup_(unit_strv_freep) char **argv = NULL;
-	char unit[UNIT_NAME_BUF], phys[VK_PATH_MAX], clone[VK_PATH_MAX], text[HOST_KEYS_TEXT_MAX];
-	char origin[64];
+	char unit[UNIT_NAME_BUF], phys[VK_PATH_MAX], clone[VK_PATH_MAX], text[KEYSET_TEXT_MAX];
 	struct unit_settings settings;
 	struct diag diag = {};
 	struct stat st;
@@ -101,14 +112,7 @@ static int print_domain(const struct domain *domain, const struct config *config
 	}
 	/* In effect for this VM, and where each comes from. */
 	unit_settings_resolve(domain, config, &settings);
-	snprintf(origin, sizeof(origin), " (%s)", unit_origin_to_string(settings.direct_from));
-	print_hotkey("direct", &settings.direct, settings.direct.n ? origin : "");
-	printf("  host_keys: %s (%s)\n", host_keys_text(&settings.host_keys, text, sizeof(text)),
-	       unit_origin_to_string(settings.host_keys_from));
-	printf("  focus_on_start: %s (%s)\n", yes_no(settings.focus_on_start),
-	       unit_origin_to_string(settings.focus_on_start_from));
-	printf("  on_stop: %s (%s)\n", focus_on_stop_to_string(settings.on_stop),
-	       unit_origin_to_string(settings.on_stop_from));
+	print_vm_settings(&settings);
 
 	if (unit_helper_argv(HELPER_PATH, domain, config, settings.focus_on_start, &argv, &diag) <
 	    0)
