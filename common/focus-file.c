@@ -259,8 +259,8 @@ static const char *focus_next_of(const struct ring_entry *ring, size_t n, bool i
 
 static int focus_transition(const char *run_dir, enum focus_op op, const char *target,
 			    const struct ring_entry *gone, bool include_host,
-			    enum focus_on_stop on_stop, struct focus_file_stamp event, struct focus_file_result *ret,
-			    struct diag *diag)
+			    enum focus_on_stop on_stop, struct focus_file_stamp event,
+			    struct focus_file_result *ret, struct diag *diag)
 {
 	_cleanup_(closep) int run_fd = -1, lock_fd = -1;
 	struct ring_entry ring[RING_VMS_MAX], cur_entry;

@@ -20,8 +20,9 @@ void helper_args_help(FILE *out, const char *program)
 {
 	fprintf(out,
 		"%s --vm NAME --device PHYS=CLONE[,toggle=KEYS] [--device ...]... [--focus]\n"
-		"        [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host] [--on-stop host|next]\n"
-		"        [--config FILE] [--fixed SETTING,...] [--no-bus] [--cache-dir DIR] [--help]\n\n"
+		"        [--hotkey ACTION=KEYS]... [--run-dir DIR] [--no-host]\n"
+		"        [--on-stop host|next] [--config FILE] [--fixed SETTING,...] [--no-bus]\n"
+		"        [--cache-dir DIR] [--help]\n\n"
 		"Clones input devices with uinput for one VM and forwards events to the clones\n"
 		"while the VM has focus.\n\n"
 		"  --vm NAME           the VM's name\n"

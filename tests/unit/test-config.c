@@ -493,7 +493,8 @@ TEST(routing_keys_per_vm)
 	ASSERT_HOST_KEYS(vm.host_keys, "KEY_MUTE");
 	ASSERT_EQ(vm.on_stop, FOCUS_ON_STOP_HOST);
 	/* The [vm] hotkey conflict check still sees only hotkeys. */
-	ASSERT_EQ(parse("[vm \"vm1\"]\nhost_keys = KEY_A\n[vm \"vm2\"]\nhost_keys = KEY_A\n", &c, &d),
+	ASSERT_EQ(parse("[vm \"vm1\"]\nhost_keys = KEY_A\n[vm \"vm2\"]\nhost_keys = KEY_A\n", &c,
+			&d),
 		  0);
 }
 
@@ -521,7 +522,8 @@ TEST(routing_keys_errors)
 		     "t.conf:2: bad 'host_keys': host keys: unknown key name 'KEY_A+KEY_B'");
 	ASSERT_FAILS("[keys]\nhost_key = KEY_MUTE\n", -EINVAL,
 		     "t.conf:2: unknown key 'host_key' in [keys]");
-	ASSERT_FAILS("[keys]\ncycle = KEY_F1\n", -EINVAL, "t.conf:2: unknown key 'cycle' in [keys]");
+	ASSERT_FAILS("[keys]\ncycle = KEY_F1\n", -EINVAL,
+		     "t.conf:2: unknown key 'cycle' in [keys]");
 	ASSERT_FAILS("[ring]\nhost_keys = KEY_MUTE\n", -EINVAL,
 		     "t.conf:2: unknown key 'host_keys' in [ring]");
 	ASSERT_FAILS("[keys]\n[keys]\n", -EINVAL, "t.conf:2: section [keys] given twice");

@@ -504,8 +504,8 @@ TEST(routing_settings_errors)
 		{ "<vfiokvm:host-keys><vfiokvm:key/></vfiokvm:host-keys>",
 		  "vm1: domain XML line 3: <vfiokvm:key> without value=" },
 		{ "<vfiokvm:host-keys><vfiokvm:button value='KEY_A'/></vfiokvm:host-keys>",
-		  "vm1: domain XML line 3: unknown element <vfiokvm:button> in <vfiokvm:host-keys>, "
-		  "want <vfiokvm:key>" },
+		  "vm1: domain XML line 3: unknown element <vfiokvm:button> in "
+		  "<vfiokvm:host-keys>, want <vfiokvm:key>" },
 		{ "<vfiokvm:host-keys mode='x'/>",
 		  "vm1: domain XML line 3: unknown attribute 'mode' on <vfiokvm:host-keys>" },
 		{ "<vfiokvm:host-keys/>\n<vfiokvm:host-keys/>",
@@ -533,7 +533,8 @@ TEST(routing_settings_errors)
 		{ "<vfiokvm:focus-on-start value='yes'/>\n<vfiokvm:focus-on-start value='no'/>",
 		  "vm1: domain XML line 4: <vfiokvm:focus-on-start> given twice" },
 		{ "<vfiokvm:on-stop value='previous'/>",
-		  "vm1: domain XML line 3: <vfiokvm:on-stop>: value 'previous' is not host or next" },
+		  "vm1: domain XML line 3: <vfiokvm:on-stop>: value 'previous' is not host or "
+		  "next" },
 		{ "<vfiokvm:on-stop value='host' when='x'/>",
 		  "vm1: domain XML line 3: unknown attribute 'when' on <vfiokvm:on-stop>" },
 		{ "<vfiokvm:on-stop value='host'/><vfiokvm:on-stop value='next'/>",
@@ -550,10 +551,11 @@ TEST(routing_settings_errors)
 		    strcmp(diag.msg, table[i].message) != 0)
 			TEST_FAIL("case %zu: '%s', want '%s'", i, diag.msg, table[i].message);
 	/* The bare form is for the hotkey only. */
-	ASSERT_EQ(parse(doc("vm1", "<metadata><vfiokvm:on-stop " VK_NS " value='host'/></metadata>")),
+	ASSERT_EQ(parse(doc("vm1", "<metadata><vfiokvm:on-stop " VK_NS
+				   " value='host'/></metadata>")),
 		  -EINVAL);
-	ASSERT_STREQ(diag.msg,
-		     "vm1: domain XML line 1: unknown element <vfiokvm:on-stop> in vfio-kvm settings");
+	ASSERT_STREQ(diag.msg, "vm1: domain XML line 1: unknown element <vfiokvm:on-stop> in "
+			       "vfio-kvm settings");
 }
 
 /* host_keys are bounded: HOST_KEYS_MAX keys, no more. */

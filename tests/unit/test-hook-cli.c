@@ -588,23 +588,27 @@ TEST(cli_check_routing_settings)
 	ASSERT_EQ(res.status, 0);
 	ASSERT_STREQ(res.err, "");
 	/* The config alone. */
-	ASSERT_CONTAINS(res.out, "\nfocus_on_start: yes\non_stop: next\nhost_keys: KEY_PLAYPAUSE\n");
-	ASSERT_CONTAINS(res.out, "[vm \"vm2\"]:\n  direct   (none)\n  host_keys: (none) (config [vm])\n"
+	ASSERT_CONTAINS(res.out,
+			"\nfocus_on_start: yes\non_stop: next\nhost_keys: KEY_PLAYPAUSE\n");
+	ASSERT_CONTAINS(res.out, "[vm \"vm2\"]:\n  direct   (none)\n"
+				 "  host_keys: (none) (config [vm])\n"
 				 "  focus_on_start: yes (config)\n  on_stop: next (config)\n");
 	/* The domain: the XML over the config. */
-	ASSERT_CONTAINS(res.out, "/dev/input/by-id/vm1-" ABSENT "-pad (focus=always) (not present now)\n");
+	ASSERT_CONTAINS(res.out,
+			"/dev/input/by-id/vm1-" ABSENT "-pad (focus=always) (not present now)\n");
 	ASSERT_CONTAINS(res.out, "  host_keys: KEY_MUTE,KEY_VOLUMEUP (domain XML)\n"
 				 "  focus_on_start: yes (config)\n  on_stop: host (domain XML)\n");
 	ASSERT_CONTAINS(res.out, " --focus --hotkey cycle=");
-	ASSERT_CONTAINS(res.out, " --on-stop host --config /etc/vfio-kvm.conf --fixed host-keys,on-stop\n");
+	ASSERT_CONTAINS(res.out,
+			" --on-stop host --config /etc/vfio-kvm.conf --fixed host-keys,on-stop\n");
 
 	/* A pinned device that is not one of the domain's sources: named, with its line. */
-	conf = tmpfile_with("bad.xml", "<domain type='kvm'><name>vm1</name><metadata>\n"
-				       "<vfiokvm:settings xmlns:vfiokvm='https://kvm.vfio/xmlns/"
-				       "libvirt/domain/1.0'>\n<vfiokvm:device name='pad' "
-				       "focus='always'/></vfiokvm:settings></metadata><devices><input "
-				       "type='passthrough' bus='virtio'><source evdev='/dev/input/by-"
-				       "id/vm1-kbd'/></input></devices></domain>");
+	conf = tmpfile_with("bad.xml",
+			    "<domain type='kvm'><name>vm1</name><metadata>\n<vfiokvm:settings "
+			    "xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>\n"
+			    "<vfiokvm:device name='pad' focus='always'/></vfiokvm:settings>"
+			    "</metadata><devices><input type='passthrough' bus='virtio'><source "
+			    "evdev='/dev/input/by-id/vm1-kbd'/></input></devices></domain>");
 	run((char *[]){ CLI, "check", "--xml", (char *)conf, NULL }, "", 0, &res);
 	ASSERT_EQ(res.status, 1);
 	ASSERT_CONTAINS(res.err, "bad.xml: vm1: domain XML line 3: <vfiokvm:device name='pad'> is "

@@ -251,7 +251,8 @@ TEST(settings_in_effect_and_their_origin)
 
 	/* The XML over all of them; what it sets is fixed for a reload. */
 	load(xml_settings, "[ring]\non_stop = next\nfocus_on_start = yes\n[keys]\n"
-			   "host_keys = KEY_VOLUMEUP, KEY_VOLUMEDOWN\n[vm \"vm1\"]\non_stop = next\n",
+			   "host_keys = KEY_VOLUMEUP, KEY_VOLUMEDOWN\n"
+			   "[vm \"vm1\"]\non_stop = next\n",
 	     &domain, &config);
 	unit_settings_resolve(&domain, &config, &st);
 	ASSERT_EQ(st.host_keys.n, 1);
