@@ -248,15 +248,13 @@ static bool helper_reload(struct helper *h)
 	if (!keyset_equal(&direct, &h->follow.direct))
 		log_info(h->vm, "reload: the direct hotkey changes when the VM starts again");
 
-	memcpy(h->follow.base, base, sizeof(base));
 	h->include_host = h->follow.include_host = config.include_host;
 	if (!(arg.fixed & HELPER_FIXED_ON_STOP))
 		h->follow.on_stop = vm.on_stop;
 	if (!(arg.fixed & HELPER_FIXED_HOST_KEYS))
 		h->host_keys = vm.host_keys;
 	/* New bindings as soon as no key is held: at once, unless one is. */
-	h->follow.bindings_pending = true;
-	follow_idle(&h->follow);
+	follow_set_base(&h->follow, base);
 	log_info(h->vm, "reloaded '%s'", arg.config);
 	return true;
 }

@@ -83,6 +83,13 @@ void follow_apply_bindings(struct follow *f)
 	f->ops->bindings_changed(f->userdata);
 }
 
+void follow_set_base(struct follow *f, const struct hotkey_binding base[FOLLOW_BASE_BINDINGS])
+{
+	memcpy(f->base, base, sizeof(f->base));
+	f->bindings_pending = true;
+	follow_idle(f);
+}
+
 /* Reads the live ring; the bindings follow as soon as no key is held. */
 static void follow_read_ring(struct follow *f)
 {

@@ -134,6 +134,14 @@ void follow_arm_timer(struct follow *f);
 /* Rebuilds the hotkey bindings from f->ring now; the machine must be idle. */
 void follow_apply_bindings(struct follow *f);
 
+/*
+ * New cycle, host and release bindings (a reload): they replace f->base and
+ * the machine's bindings as soon as no key is held, at once when none is;
+ * a combo begun before fires as it was (or not at all), never half under the
+ * old keys and half under the new. The VMs' direct hotkeys stay.
+ */
+void follow_set_base(struct follow *f, const struct hotkey_binding base[FOLLOW_BASE_BINDINGS]);
+
 /* Applies bindings that waited for the hotkey machine to be idle. Cheap
  * enough to call after every input batch: no call unless something waits. */
 static inline void follow_idle(struct follow *f)
