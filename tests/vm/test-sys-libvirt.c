@@ -876,6 +876,8 @@ TEST(reload_changes_the_cycle_hotkey)
 		TEST_FAIL("the helper did not log the refused config");
 	}
 	ASSERT_EQ(vt_sh(out, sizeof(out), "systemctl is-active vfio-kvm-vm1.service"), 0);
+	/* The good file back, not reloaded: `vfio-kvm status` reads it too. */
+	ASSERT_EQ(config_write("[hotkeys]\ncycle = KEY_LEFTCTRL+KEY_Q\n"), 0);
 	ASSERT_EQ(vt_dev_combo(shared.kbd, new_cycle_keys, ARRAY_SIZE(new_cycle_keys)), 0);
 	ASSERT_EQ(sys_wait_focus(&shared, "vm2", both, 2), 0);
 	ASSERT_EQ(monitor_expect(&shared.mon, "vm2", "vm1"), 0);
