@@ -23,26 +23,71 @@ static void print_hotkey(const char *what, const struct keyset *set, const char 
 		printf("  %-8s %s%s\n", what, text, origin);
 }
 
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static const char *host_keys_text(const struct keylist *keys, char *buf, size_t size)
+{
+	if (keys->n == 0 || keylist_format(keys, buf, size) < 0)
+		snprintf(buf, size, "(none)");
+	return buf;
+}
+
+/* A VM's per-VM settings in effect, each with where it comes from. */
+static void print_vm_settings(const struct unit_settings *st)
+{
+	char text[KEYLIST_TEXT_MAX], origin[64];
+
+	snprintf(origin, sizeof(origin), " (%s)", unit_origin_to_string(st->direct_from));
+	print_hotkey("direct", &st->direct, st->direct.n ? origin : "");
+	printf("  host_keys: %s (%s)\n", host_keys_text(&st->host_keys, text, sizeof(text)),
+	       unit_origin_to_string(st->host_keys_from));
+	printf("  focus_on_start: %s (%s)\n", yes_no(st->focus_on_start),
+	       unit_origin_to_string(st->focus_on_start_from));
+	printf("  on_stop: %s (%s)\n", focus_on_stop_to_string(st->on_stop),
+	       unit_origin_to_string(st->on_stop_from));
+}
+
+/* A [vm "NAME"] section: what that VM gets from the config alone. */
+static void print_config_vm(const struct config *config, const struct config_vm *vm)
+{
+	static struct domain no_xml; /* ~7 KiB: not on the stack */
+	struct unit_settings st;
+
+	no_xml = (struct domain){0};
+	snprintf(no_xml.name, sizeof(no_xml.name), "%s", vm->name);
+	unit_settings_resolve(&no_xml, config, &st);
+	printf("[vm \"%s\"]:\n", vm->name);
+	print_vm_settings(&st);
+}
+
 static void print_config(const char *path, bool found, const struct config *config)
 {
+	char text[KEYLIST_TEXT_MAX];
+
 	printf("config: %s%s\n", path, found ? "" : " (not found: built-in defaults)");
 	printf("hotkeys:\n");
 	print_hotkey("cycle", &config->cycle, "");
 	print_hotkey("host", &config->host, "");
 	print_hotkey("release", &config->release, "");
-	for (size_t i = 0; i < config->n_vms; i++)
-		print_hotkey(config->vms[i].name, &config->vms[i].hotkey, " (direct)");
-	printf("include_host: %s\n", config->include_host ? "yes" : "no");
+	printf("include_host: %s\n", yes_no(config->include_host));
+	printf("focus_on_start: %s\n", yes_no(config->focus_on_start));
+	printf("on_stop: %s\n", focus_on_stop_to_string(config->on_stop));
+	printf("host_keys: %s\n", host_keys_text(&config->host_keys, text, sizeof(text)));
 	printf("timeouts: start %u s, stop %u s\n", config->start_timeout_sec,
 	       config->stop_timeout_sec);
+	for (size_t i = 0; i < config->n_vms; i++)
+		print_config_vm(config, &config->vms[i]);
 }
 
 static int print_domain(const struct domain *domain, const struct config *config)
 {
 	_cleanup_(unit_strv_freep) char **argv = NULL;
-	const struct config_vm *vm_config = config_find_vm(config, domain->name);
 	char unit[UNIT_NAME_BUF], phys[VK_PATH_MAX], clone[VK_PATH_MAX], text[KEYSET_TEXT_MAX];
 	char alt[VK_PATH_MAX];
+	struct unit_settings settings;
 	struct diag diag = {};
 	struct stat st;
 
@@ -66,18 +111,17 @@ static int print_domain(const struct domain *domain, const struct config *config
 			printf(" (grab toggle %s)", text);
 		if (stat(phys, &st) < 0 && device_by_path(phys, alt, sizeof(alt)) > 0 &&
 		    stat(alt, &st) == 0)
-			printf(" (present as %s)\n", alt);
+			printf("%s (present as %s)\n", s->pinned ? " (focus=always)" : "", alt);
 		else
-			printf("%s\n", stat(phys, &st) < 0 ? " (not present now)" : "");
+			printf("%s%s\n", s->pinned ? " (focus=always)" : "",
+			       stat(phys, &st) < 0 ? " (not present now)" : "");
 	}
-	if (domain->hotkey.n > 0)
-		print_hotkey("direct", &domain->hotkey, " (from the XML metadata)");
-	else if (vm_config && vm_config->hotkey.n > 0)
-		print_hotkey("direct", &vm_config->hotkey, " (from the config)");
-	else
-		print_hotkey("direct", &domain->hotkey, "");
+	/* In effect for this VM, and where each comes from. */
+	unit_settings_resolve(domain, config, &settings);
+	print_vm_settings(&settings);
 
-	if (unit_helper_argv(HELPER_PATH, domain, config, false, &argv, &diag) < 0)
+	if (unit_helper_argv(HELPER_PATH, domain, config, settings.focus_on_start, &argv, &diag) <
+	    0)
 		return cli_fail(diag.msg[0] ? diag.msg : "cannot build the helper's command line");
 	printf("helper:");
 	for (char **a = argv; *a; a++)

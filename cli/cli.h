@@ -34,10 +34,11 @@ int cli_load_config(const char *path, struct config *ret, struct diag *diag);
  */
 int cli_read_domain(const char *path, const char *vm, struct domain *ret, struct diag *diag);
 
-/* Verbs: cli/check.c, cli/status.c, cli/focus.c, cli/watch.c. */
+/* Verbs: cli/check.c, cli/status.c, cli/focus.c, cli/watch.c, cli/reload.c. */
 int verb_check(int argc, char **argv);
 int verb_status(int argc, char **argv);
 int verb_focus(int argc, char **argv);
 int verb_next(int argc, char **argv);
 int verb_release(int argc, char **argv);
 int verb_watch(int argc, char **argv);
+int verb_reload(int argc, char **argv);

@@ -1,6 +1,6 @@
 # cli/: the vfio-kvm command.
 bin_PROGRAMS += vfio-kvm
-vfio_kvm_SOURCES = cli/cli.h cli/main.c cli/check.c cli/status.c cli/focus.c \
+vfio_kvm_SOURCES = cli/cli.h cli/main.c cli/check.c cli/status.c cli/focus.c cli/reload.c \
 	cli/watch.c cli/watch-line.c cli/watch-line.h
 # libvirt keeps qemu:///system definitions beside its hooks directory.
 vfio_kvm_CPPFLAGS = $(AM_CPPFLAGS) -DHELPER_PATH=\"$(libexecdir)/vfio-kvm-helper\" \

@@ -40,6 +40,7 @@ static const struct verb verbs[] = {
 	{ "next", verb_next, "next [--run-dir DIR] [--config FILE]" },
 	{ "release", verb_release, "release [--run-dir DIR]" },
 	{ "watch", verb_watch, "watch [--json] [--run-dir DIR]" },
+	{ "reload", verb_reload, "reload" },
 };
 
 static void help(FILE *f)

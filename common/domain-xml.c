@@ -21,13 +21,18 @@
  *  - Hotkey metadata is checked even when the VM has no sources of ours (the
  *    hook never parses a domain that is not ours: see domain-read.h).
  *  - In <metadata>, everything of our namespace is checked, at any depth:
- *    <vfiokvm:settings> (once) or a bare <vfiokvm:hotkey> at the top, only
- *    <vfiokvm:hotkey> in settings, only <vfiokvm:key value=…> in a hotkey, and
- *    no attribute but value. Anything else of ours is a user's typo or a
- *    setting of a newer version: an error with its line, never ignored.
+ *    <vfiokvm:settings> (once) or a bare <vfiokvm:hotkey> at the top; in
+ *    settings only hotkey, host-keys, device, focus-on-start and on-stop
+ *    (each once; device once per name); only <vfiokvm:key value=…> in a
+ *    hotkey or host-keys; no attribute but the ones each element takes.
+ *    Anything else of ours is a user's typo or a setting of a newer version:
+ *    an error with its line, never ignored.
+ *  - A <vfiokvm:device> is checked against the sources after the whole
+ *    document is read: <metadata> may come before <devices>.
  *    Other namespaces' metadata is not ours and is only searched for ours.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,8 +67,16 @@ static void xml_strfreep(xmlChar **p)
 }
 #define _cleanup_xmlfree_ _cleanup_(xml_strfreep)
 
+/* A <vfiokvm:device focus='always'>, matched with the sources at the end. */
+struct pinned_device {
+	char name[DEVICE_NAME_MAX + 1];
+	long line;
+};
+
 struct parse {
 	struct domain dom; /* built here, copied out only on success */
+	struct pinned_device pinned[DOMAIN_SOURCES_MAX];
+	size_t n_pinned;
 	const char *vm;	   /* full name from the XML, may be anything */
 	size_t vm_len;
 	char vm_quoted[VM_NAME_MAX + 1];
@@ -566,10 +579,225 @@ static int hotkey_parse(struct parse *p, xmlNodePtr hotkey)
 	r = keyset_parse(joined, used, &p->dom.hotkey, &inner);
 	if (r < 0)
 		return diag_set(p->diag, r, "%s: metadata %s", p->vm_quoted, inner.msg);
+	p->dom.given |= DOMAIN_GIVEN_HOTKEY;
 	return 0;
 }
 
-/* <vfiokvm:settings>: one per domain, holding at most one <vfiokvm:hotkey>. */
+_printf_(3, 4) static int setting_fail(struct parse *p, const xmlNode *node, const char *fmt, ...)
+{
+	char msg[DIAG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return diag_set(p->diag, -EINVAL, "%s: domain XML line %ld: %s", p->vm_quoted,
+			(long)xmlGetLineNo(node), msg);
+}
+
+/* A setting element that may appear once: bit in dom.given. */
+static int setting_once(struct parse *p, const xmlNode *node, unsigned bit)
+{
+	char element[2 * QUOTE_MAX + 4];
+
+	if (!(p->dom.given & bit))
+		return 0;
+	element_quote(element, sizeof(element), node);
+	return setting_fail(p, node, "%s given twice", element);
+}
+
+/* Refuses every attribute of node that is not one of names (NULL-terminated). */
+static int attributes_check_list(struct parse *p, const xmlNode *node, const char *const *names)
+{
+	for (const xmlAttr *attr = node->properties; attr; attr = attr->next) {
+		bool known = false;
+
+		for (size_t i = 0; names[i] && !attr->ns && !known; i++)
+			known = xmlStrEqual(attr->name, BAD_CAST names[i]);
+		if (!known)
+			return unknown_attribute(p, node, attr);
+	}
+	return 0;
+}
+
+/*
+ * The value= of an element that takes only that attribute, quoted into buf
+ * (size > 1). Returns 0, or -EINVAL with diag when it is missing or longer
+ * than buf.
+ */
+static int setting_value(struct parse *p, const xmlNode *node, char *buf, size_t size)
+{
+	_cleanup_xmlfree_ xmlChar *value = NULL;
+	char element[2 * QUOTE_MAX + 4];
+	int r = attributes_check(p, node, "value");
+
+	if (r < 0)
+		return r;
+	element_quote(element, sizeof(element), node);
+	value = xmlGetNoNsProp(node, BAD_CAST "value");
+	if (!value)
+		return setting_fail(p, node, "%s without value=", element);
+	if (strlen((const char *)value) >= size) {
+		quote(buf, size, (const char *)value);
+		return setting_fail(p, node, "%s: value '%s…' too long", element, buf);
+	}
+	quote(buf, size, (const char *)value);
+	return 0;
+}
+
+/* Adds the one key called name to *keys, with the messages of keylist_parse(). */
+static int host_key_add(struct keylist *keys, const char *name, struct diag *diag)
+{
+	struct keylist one;
+	int r = keylist_parse(name, strlen(name), &one, diag);
+
+	if (r < 0)
+		return r;
+	if (one.n != 1)
+		return diag_set(diag, -EINVAL, "host keys: unknown key name '%s'", name);
+	r = keylist_add(keys, one.codes[0]);
+	if (r == -EEXIST)
+		return diag_set(diag, -EINVAL, "host keys: key '%s' given twice", name);
+	if (r == -E2BIG)
+		return diag_set(diag, r, "host keys: more than %d keys", KEYLIST_MAX);
+	return r < 0 ? diag_set(diag, r, "host keys: '%s' is not a key", name) : 0;
+}
+
+/* <vfiokvm:host-keys><vfiokvm:key value='KEY_VOLUMEUP'/>…</vfiokvm:host-keys>; empty: none. */
+static int host_keys_element_parse(struct parse *p, xmlNodePtr element)
+{
+	struct keylist keys = {0};
+	struct diag inner = {{0}};
+	int r = setting_once(p, element, DOMAIN_GIVEN_HOST_KEYS);
+
+	if (r >= 0)
+		r = attributes_check(p, element, NULL);
+	if (r < 0)
+		return r;
+	for (xmlNodePtr key = element->children; key; key = key->next) {
+		char name[HOTKEY_NAME_MAX + 1];
+
+		if (key->type != XML_ELEMENT_NODE)
+			continue;
+		if (!node_is(key, VFIOKVM_XML_NS, "key"))
+			return unknown_element(p, key, "<vfiokvm:host-keys>, want <vfiokvm:key>");
+		r = setting_value(p, key, name, sizeof(name));
+		if (r < 0)
+			return r;
+		r = host_key_add(&keys, name, &inner);
+		if (r < 0)
+			return setting_fail(p, key, "%s", inner.msg);
+	}
+	p->dom.host_keys = keys;
+	p->dom.given |= DOMAIN_GIVEN_HOST_KEYS;
+	return 0;
+}
+
+/* <vfiokvm:device name='<dev>' focus='always'/>: the source is pinned to this VM. */
+static int device_element_parse(struct parse *p, xmlNodePtr element)
+{
+	static const char *const attributes[] = {"name", "focus", NULL};
+	_cleanup_xmlfree_ xmlChar *name = NULL, *focus = NULL;
+	char quoted[QUOTE_MAX + 1];
+	struct pinned_device *pin;
+	int r = attributes_check_list(p, element, attributes);
+
+	if (r < 0)
+		return r;
+	name = xmlGetNoNsProp(element, BAD_CAST "name");
+	focus = xmlGetNoNsProp(element, BAD_CAST "focus");
+	if (!name || !name[0])
+		return setting_fail(p, element, "<vfiokvm:device> without name=");
+	quote(quoted, sizeof(quoted), (const char *)name);
+	if (!focus)
+		return setting_fail(p, element, "<vfiokvm:device name='%s'> without focus=",
+				    quoted);
+	if (!xmlStrEqual(focus, BAD_CAST "always")) {
+		char value[QUOTE_MAX + 1];
+
+		quote(value, sizeof(value), (const char *)focus);
+		return setting_fail(p, element,
+				    "<vfiokvm:device name='%s'>: focus='%s' is not 'always'",
+				    quoted, value);
+	}
+	if (strlen((const char *)name) > DEVICE_NAME_MAX)
+		return setting_fail(p, element, "<vfiokvm:device name='%s'>: longer than %d bytes",
+				    quoted, DEVICE_NAME_MAX);
+	for (size_t i = 0; i < p->n_pinned; i++)
+		if (strcmp(p->pinned[i].name, (const char *)name) == 0)
+			return setting_fail(p, element, "<vfiokvm:device name='%s'> given twice",
+					    quoted);
+	if (p->n_pinned >= DOMAIN_SOURCES_MAX)
+		return setting_fail(p, element, "more than %d <vfiokvm:device>",
+				    DOMAIN_SOURCES_MAX);
+	pin = &p->pinned[p->n_pinned++];
+	memcpy(pin->name, name, strlen((const char *)name) + 1);
+	pin->line = (long)xmlGetLineNo(element);
+	return 0;
+}
+
+/* After the whole document: every pinned device is one of our sources. */
+static int pinned_resolve(struct parse *p)
+{
+	for (size_t i = 0; i < p->n_pinned; i++) {
+		char quoted[QUOTE_MAX + 1];
+		size_t j;
+
+		for (j = 0; j < p->dom.n_sources; j++)
+			if (strcmp(p->dom.sources[j].device, p->pinned[i].name) == 0)
+				break;
+		if (j < p->dom.n_sources) {
+			p->dom.sources[j].pinned = true;
+			continue;
+		}
+		quote(quoted, sizeof(quoted), p->pinned[i].name);
+		return diag_set(p->diag, -EINVAL,
+				"%s: domain XML line %ld: <vfiokvm:device name='%s'> is not one "
+				"of the domain's input sources of ours (" BY_ID_DIR "/%s-%s)",
+				p->vm_quoted, p->pinned[i].line, quoted, p->vm_quoted, quoted);
+	}
+	return 0;
+}
+
+/* <vfiokvm:focus-on-start value='yes|no'/> */
+static int focus_on_start_parse(struct parse *p, xmlNodePtr element)
+{
+	char value[16];
+	int r = setting_once(p, element, DOMAIN_GIVEN_FOCUS_ON_START);
+
+	if (r >= 0)
+		r = setting_value(p, element, value, sizeof(value));
+	if (r < 0)
+		return r;
+	if (strcmp(value, "yes") == 0)
+		p->dom.focus_on_start = true;
+	else if (strcmp(value, "no") == 0)
+		p->dom.focus_on_start = false;
+	else
+		return setting_fail(p, element,
+				    "<vfiokvm:focus-on-start>: value '%s' is not yes or no", value);
+	p->dom.given |= DOMAIN_GIVEN_FOCUS_ON_START;
+	return 0;
+}
+
+/* <vfiokvm:on-stop value='host|next'/> */
+static int on_stop_parse(struct parse *p, xmlNodePtr element)
+{
+	char value[16];
+	int r = setting_once(p, element, DOMAIN_GIVEN_ON_STOP);
+
+	if (r >= 0)
+		r = setting_value(p, element, value, sizeof(value));
+	if (r < 0)
+		return r;
+	if (focus_on_stop_from_string(value, &p->dom.on_stop) < 0)
+		return setting_fail(p, element, "<vfiokvm:on-stop>: value '%s' is not host or next",
+				    value);
+	p->dom.given |= DOMAIN_GIVEN_ON_STOP;
+	return 0;
+}
+
+/* <vfiokvm:settings>: one per domain; each setting once (see the top of the file). */
 static int settings_parse(struct parse *p, xmlNodePtr settings)
 {
 	int r = attributes_check(p, settings, NULL);
@@ -579,9 +807,18 @@ static int settings_parse(struct parse *p, xmlNodePtr settings)
 	for (xmlNodePtr child = settings->children; child; child = child->next) {
 		if (child->type != XML_ELEMENT_NODE)
 			continue;
-		if (!node_is(child, VFIOKVM_XML_NS, "hotkey"))
-			return unknown_element(p, child, "vfio-kvm settings");
-		r = hotkey_parse(p, child);
+		if (node_is(child, VFIOKVM_XML_NS, "hotkey"))
+			r = hotkey_parse(p, child);
+		else if (node_is(child, VFIOKVM_XML_NS, "host-keys"))
+			r = host_keys_element_parse(p, child);
+		else if (node_is(child, VFIOKVM_XML_NS, "device"))
+			r = device_element_parse(p, child);
+		else if (node_is(child, VFIOKVM_XML_NS, "focus-on-start"))
+			r = focus_on_start_parse(p, child);
+		else if (node_is(child, VFIOKVM_XML_NS, "on-stop"))
+			r = on_stop_parse(p, child);
+		else
+			r = unknown_element(p, child, "vfio-kvm settings");
 		if (r < 0)
 			return r;
 	}
@@ -724,6 +961,8 @@ int domain_xml_parse(const char *xml, size_t len, struct domain *ret, struct dia
 	quote(p->vm_quoted, sizeof(p->vm_quoted), p->vm);
 
 	r = domain_parse(p, root);
+	if (r >= 0)
+		r = pinned_resolve(p);
 	if (r < 0)
 		return r;
 

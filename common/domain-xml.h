@@ -13,7 +13,14 @@
  * (libvirt's rule, and the original vfio-kvm's documented form):
  *   <vfiokvm:settings xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>
  *     <vfiokvm:hotkey><vfiokvm:key value='KEY_LEFTCTRL'/>…</vfiokvm:hotkey>
+ *     <vfiokvm:host-keys><vfiokvm:key value='KEY_VOLUMEUP'/>…</vfiokvm:host-keys>
+ *     <vfiokvm:device name='usb-Xbox_Controller-event-joystick' focus='always'/>
+ *     <vfiokvm:focus-on-start value='yes'/>
+ *     <vfiokvm:on-stop value='host'/>
  *   </vfiokvm:settings>
+ * Each element at most once (<vfiokvm:device> once per device); an empty
+ * <vfiokvm:host-keys/> means none, whatever the config says. A device's name
+ * must be the <dev> of one of the domain's sources of ours.
  * A bare <vfiokvm:hotkey> directly under <metadata> is accepted too. Anything
  * else of our namespace in <metadata> is an error naming it and its line.
  *
@@ -27,6 +34,8 @@
 
 #include "bounds.h"
 #include "diag.h"
+#include "focus-file.h"
+#include "keylist.h"
 #include "keyset.h"
 
 #define VFIOKVM_XML_NS "https://kvm.vfio/xmlns/libvirt/domain/1.0"
@@ -43,6 +52,15 @@ struct domain_source {
 	/* input-linux kinds: the combo QEMU toggles its grab on (QEMU's default,
 	 * ctrl-ctrl, when the XML names none); empty for passthrough. */
 	struct keyset grab_toggle;
+	bool pinned;  /* <vfiokvm:device focus='always'>: forwarded whatever has focus */
+};
+
+/* Bits of domain.given: the settings the XML sets (and so wins with). */
+enum {
+	DOMAIN_GIVEN_HOTKEY = 1U << 0,
+	DOMAIN_GIVEN_HOST_KEYS = 1U << 1,
+	DOMAIN_GIVEN_FOCUS_ON_START = 1U << 2,
+	DOMAIN_GIVEN_ON_STOP = 1U << 3,
 };
 
 struct domain {
@@ -51,6 +69,10 @@ struct domain {
 	size_t n_sources;
 	struct domain_source sources[DOMAIN_SOURCES_MAX];
 	struct keyset hotkey;  /* direct hotkey from metadata; n == 0 if none */
+	unsigned given;        /* DOMAIN_GIVEN_*: which of these the metadata sets */
+	struct keylist host_keys;
+	bool focus_on_start;
+	enum focus_on_stop on_stop;
 };
 
 /*
@@ -66,7 +88,8 @@ struct domain {
  * more than DOMAIN_SOURCES_MAX sources, an unknown grabToggle, bad hotkey
  * metadata, an unknown element or attribute of our namespace in <metadata>
  * ("vm1: domain XML line 42: unknown element <vfiokvm:foo> in vfio-kvm
- * settings"), a second <vfiokvm:settings>.
+ * settings"), a second <vfiokvm:settings>, a setting given twice, a bad
+ * value, a <vfiokvm:device> that names no source of ours.
  */
 int domain_xml_parse(const char *xml, size_t len, struct domain *ret, struct diag *diag);
 

@@ -19,6 +19,22 @@ enum focus_op {
 	FOCUS_OP_REPAIR,
 };
 
+const char *focus_on_stop_to_string(enum focus_on_stop on_stop)
+{
+	return on_stop == FOCUS_ON_STOP_HOST ? "host" : "next";
+}
+
+int focus_on_stop_from_string(const char *text, enum focus_on_stop *ret)
+{
+	if (strcmp(text, "next") == 0)
+		*ret = FOCUS_ON_STOP_NEXT;
+	else if (strcmp(text, "host") == 0)
+		*ret = FOCUS_ON_STOP_HOST;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static bool focus_name_valid(const char *name)
 {
 	return strcmp(name, RING_HOST) == 0 || vm_name_check(name, NULL) == 0;
@@ -243,8 +259,8 @@ static const char *focus_next_of(const struct ring_entry *ring, size_t n, bool i
 
 static int focus_transition(const char *run_dir, enum focus_op op, const char *target,
 			    const struct ring_entry *gone, bool include_host,
-			    struct focus_file_stamp event, struct focus_file_result *ret,
-			    struct diag *diag)
+			    enum focus_on_stop on_stop, struct focus_file_stamp event,
+			    struct focus_file_result *ret, struct diag *diag)
 {
 	_cleanup_(closep) int run_fd = -1, lock_fd = -1;
 	struct ring_entry ring[RING_VMS_MAX], cur_entry;
@@ -298,9 +314,12 @@ static int focus_transition(const char *run_dir, enum focus_op op, const char *t
 		to = focus_stamp_stale(event, cur.event) ? cur.target : target;
 		break;
 	case FOCUS_OP_DROP:
-		to = strcmp(cur.target, gone->vm) == 0
-			     ? focus_after(ring, n, include_host, gone, gone->vm)
-			     : cur.target;
+		if (strcmp(cur.target, gone->vm) != 0)
+			to = cur.target;
+		else if (on_stop == FOCUS_ON_STOP_HOST)
+			to = RING_HOST;
+		else
+			to = focus_after(ring, n, include_host, gone, gone->vm);
 		break;
 	case FOCUS_OP_REPAIR:
 		to = is_vm && !focus_ring_find(ring, n, cur.target)
@@ -338,7 +357,8 @@ static int focus_transition(const char *run_dir, enum focus_op op, const char *t
 int focus_file_next(const char *run_dir, bool include_host, struct focus_file_stamp event,
 		    struct focus_file_result *ret, struct diag *diag)
 {
-	return focus_transition(run_dir, FOCUS_OP_NEXT, NULL, NULL, include_host, event, ret, diag);
+	return focus_transition(run_dir, FOCUS_OP_NEXT, NULL, NULL, include_host,
+				FOCUS_ON_STOP_NEXT, event, ret, diag);
 }
 
 int focus_file_set(const char *run_dir, const char *target, struct focus_file_stamp event,
@@ -349,17 +369,20 @@ int focus_file_set(const char *run_dir, const char *target, struct focus_file_st
 		if (r < 0)
 			return r;
 	}
-	return focus_transition(run_dir, FOCUS_OP_SET, target, NULL, false, event, ret, diag);
+	return focus_transition(run_dir, FOCUS_OP_SET, target, NULL, false,
+				FOCUS_ON_STOP_NEXT, event, ret, diag);
 }
 
 int focus_file_release(const char *run_dir, struct focus_file_stamp event,
 		       struct focus_file_result *ret, struct diag *diag)
 {
-	return focus_transition(run_dir, FOCUS_OP_SET, RING_HOST, NULL, false, event, ret, diag);
+	return focus_transition(run_dir, FOCUS_OP_SET, RING_HOST, NULL, false,
+				FOCUS_ON_STOP_NEXT, event, ret, diag);
 }
 
 int focus_file_drop(const char *run_dir, const struct ring_entry *gone, bool include_host,
-		    struct focus_file_result *ret, struct diag *diag)
+		    enum focus_on_stop on_stop, struct focus_file_result *ret,
+		    struct diag *diag)
 {
 	int r = vm_name_check(gone->vm, diag);
 
@@ -367,7 +390,7 @@ int focus_file_drop(const char *run_dir, const struct ring_entry *gone, bool inc
 		return r;
 	if (strcmp(gone->vm, RING_HOST) == 0)
 		return diag_set(diag, -EINVAL, "'" RING_HOST "' is not a VM");
-	return focus_transition(run_dir, FOCUS_OP_DROP, NULL, gone, include_host,
+	return focus_transition(run_dir, FOCUS_OP_DROP, NULL, gone, include_host, on_stop,
 				(struct focus_file_stamp){0, 0}, ret, diag);
 }
 
@@ -375,5 +398,5 @@ int focus_file_repair(const char *run_dir, bool include_host, struct focus_file_
 		      struct diag *diag)
 {
 	return focus_transition(run_dir, FOCUS_OP_REPAIR, NULL, NULL, include_host,
-				(struct focus_file_stamp){0, 0}, ret, diag);
+				FOCUS_ON_STOP_NEXT, (struct focus_file_stamp){0, 0}, ret, diag);
 }

@@ -48,6 +48,17 @@
 #define FOCUS_FILE_MAX 256
 #define FOCUS_EVENT_WINDOW_USEC 2000000u
 
+/* Where focus goes when the focused VM stops (the on_stop setting). */
+enum focus_on_stop {
+	FOCUS_ON_STOP_NEXT, /* the target after it in ring order (the default) */
+	FOCUS_ON_STOP_HOST, /* the host, whatever include_host says */
+};
+
+/* "next" or "host". */
+const char *focus_on_stop_to_string(enum focus_on_stop on_stop);
+/* Parses "next" or "host" into *ret. Returns 0 or -EINVAL. */
+int focus_on_stop_from_string(const char *text, enum focus_on_stop *ret);
+
 /* An input event's timestamp (input_event_sec, input_event_usec); {0, 0}: none. */
 struct focus_file_stamp {
 	uint64_t sec;
@@ -119,13 +130,15 @@ int focus_file_release(const char *run_dir, struct focus_file_stamp event,
 		       struct focus_file_result *ret, struct diag *diag);
 
 /*
- * For a helper that stops: if gone->vm has focus, moves focus to the target
- * after gone's place in ring order (gone itself skipped, whether or not its
- * entry still exists); else changes nothing. Pass a copy of
- * ring_member_entry() taken before ring_leave(), and call after it.
+ * For a helper that stops: if gone->vm has focus, moves focus on as on_stop
+ * says: to the host, or to the target after gone's place in ring order
+ * (gone itself skipped, whether or not its entry still exists); else changes
+ * nothing. Pass a copy of ring_member_entry() taken before ring_leave(), and
+ * call after it.
  */
 int focus_file_drop(const char *run_dir, const struct ring_entry *gone, bool include_host,
-		    struct focus_file_result *ret, struct diag *diag);
+		    enum focus_on_stop on_stop, struct focus_file_result *ret,
+		    struct diag *diag);
 
 /*
  * For anyone who notices the ring changed: if the focused VM has no live

@@ -21,7 +21,8 @@ void helper_args_help(FILE *out, const char *program)
 	fprintf(out,
 		"%s --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always] [--device ...]...\n"
 		"        [--focus] [--hotkey ACTION=KEYS]... [--host-keys KEY,KEY...]\n"
-		"        [--run-dir DIR] [--no-host] [--no-bus] [--cache-dir DIR] [--help]\n\n"
+		"        [--run-dir DIR] [--no-host] [--on-stop host|next] [--config FILE]\n"
+		"        [--fixed SETTING,...] [--no-bus] [--cache-dir DIR] [--help]\n\n"
 		"Clones input devices with uinput for one VM and forwards events to the clones\n"
 		"while the VM has focus.\n\n"
 		"  --vm NAME           the VM's name\n"
@@ -35,11 +36,18 @@ void helper_args_help(FILE *out, const char *program)
 		"  --host-keys KEY,KEY...  keys that go to the host while the VM has focus\n"
 		"  --run-dir DIR       the ring and focus file (default " RUN_DIR ")\n"
 		"  --no-host           the cycle hotkey skips the host\n"
+		"  --on-stop host|next where focus goes when this VM stops with it (next)\n"
+		"  --config FILE       the config to re-read on SIGHUP (default: none)\n"
+		"  --fixed SETTING,... settings a reload keeps (they came from the domain XML):\n"
+		"                      direct, host-keys, on-stop\n"
 		"  --no-bus            do not connect to the D-Bus system bus\n"
 		"  --cache-dir DIR     device capabilities seen before (default " CACHE_DIR ")\n"
 		"  --help              show this help\n",
 		program);
 }
+
+/* Names of the HELPER_FIXED_* bits, in bit order. */
+static const char *const helper_fixed_names[] = {"direct", "host-keys", "on-stop"};
 
 static void helper_hotkey_default(struct helper_args *a, enum hotkey_action action,
 				  const char *text)
@@ -177,6 +185,23 @@ int helper_args_write(const char *helper, const struct helper_args *args, char *
 	r = argv_add_host_keys(v, &n, args->vm, &args->host_keys, diag);
 	if (r < 0)
 		return r;
+	if (args->on_stop != FOCUS_ON_STOP_NEXT &&
+	    (argv_add(v, &n, "--on-stop") < 0 ||
+	     argv_add(v, &n, "%s", focus_on_stop_to_string(args->on_stop)) < 0))
+		return -ENOMEM;
+	if (args->config[0] &&
+	    (argv_add(v, &n, "--config") < 0 || argv_add(v, &n, "%s", args->config) < 0))
+		return -ENOMEM;
+	if (args->fixed) {
+		char fixed[64] = "";
+
+		for (size_t i = 0; i < ARRAY_SIZE(helper_fixed_names); i++)
+			if (args->fixed & (1U << i))
+				snprintf(fixed + strlen(fixed), sizeof(fixed) - strlen(fixed),
+					 "%s%s", fixed[0] ? "," : "", helper_fixed_names[i]);
+		if (argv_add(v, &n, "--fixed") < 0 || argv_add(v, &n, "%s", fixed) < 0)
+			return -ENOMEM;
+	}
 	if (!args->bus && argv_add(v, &n, "--no-bus") < 0)
 		return -ENOMEM;
 	if (strcmp(args->run_dir, RUN_DIR) != 0 &&
@@ -318,6 +343,35 @@ static int parse_hotkey(struct helper_args *a, const char *text, struct diag *di
 	return 0;
 }
 
+/* "direct,host-keys,on-stop": each at most once. */
+static int parse_fixed(struct helper_args *a, const char *text, struct diag *diag)
+{
+	unsigned fixed = 0;
+
+	for (const char *s = text;;) {
+		size_t len = strcspn(s, ",");
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(helper_fixed_names); i++)
+			if (strlen(helper_fixed_names[i]) == len &&
+			    strncmp(s, helper_fixed_names[i], len) == 0)
+				break;
+		if (i == ARRAY_SIZE(helper_fixed_names))
+			return diag_set(diag, -EINVAL,
+					"--fixed '%.*s': expected direct, host-keys or on-stop",
+					(int)MIN(len, (size_t)64), s);
+		if (fixed & (1U << i))
+			return diag_set(diag, -EINVAL, "--fixed: '%s' given twice",
+					helper_fixed_names[i]);
+		fixed |= 1U << i;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	a->fixed = fixed;
+	return 0;
+}
+
 static int parse_options(int argc, char *argv[], struct helper_args *a, struct diag *diag)
 {
 	static const struct option options[] = {
@@ -331,6 +385,9 @@ static int parse_options(int argc, char *argv[], struct helper_args *a, struct d
 		{"no-bus", no_argument, NULL, 'B'},
 		{"cache-dir", required_argument, NULL, 'c'},
 		{"host-keys", required_argument, NULL, 'K'},
+		{"on-stop", required_argument, NULL, 'o'},
+		{"config", required_argument, NULL, 'C'},
+		{"fixed", required_argument, NULL, 'x'},
 		{},
 	};
 	/* Devices are checked after all options: the clone name check needs --vm. */
@@ -393,6 +450,22 @@ static int parse_options(int argc, char *argv[], struct helper_args *a, struct d
 			if (r < 0)
 				return r;
 			host_keys_seen = true;
+			break;
+		case 'o':
+			if (focus_on_stop_from_string(optarg, &a->on_stop) < 0)
+				return diag_set(diag, -EINVAL,
+						"--on-stop '%.64s': expected host or next", optarg);
+			break;
+		case 'C':
+			r = check_dir("--config", optarg, diag);
+			if (r < 0)
+				return r;
+			strcpy(a->config, optarg);
+			break;
+		case 'x':
+			r = parse_fixed(a, optarg, diag);
+			if (r < 0)
+				return r;
 			break;
 		case ':':
 			return diag_set(diag, -EINVAL, "option '%.64s' needs a value",

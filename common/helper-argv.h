@@ -2,12 +2,15 @@
 /*
  * The helper's command line: one contract, written by the hook and the CLI
  * (unit.c puts it in the unit's ExecStart) and parsed by the helper, so the
- * two ends cannot drift apart. The helper never reads XML or the config:
- * everything it needs is here.
+ * two ends cannot drift apart. The helper never reads XML. Everything it
+ * needs to start is here, as the values in effect (domain XML over the
+ * config's [vm "NAME"] over its global ones over the defaults); it reads the
+ * config only when asked to reload (SIGHUP), and only when --config names it.
  *
  *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]
  *                   [--device ...]... [--focus] [--hotkey ACTION=KEYS]...
  *                   [--host-keys KEY,KEY...] [--run-dir DIR] [--no-host]
+ *                   [--on-stop host|next] [--config FILE] [--fixed SETTING,...]
  *                   [--no-bus] [--cache-dir DIR] [--help]
  *
  * ACTION is cycle, host, release or direct; an empty KEYS disables the
@@ -18,6 +21,17 @@
  * after CLONE come in any order, each at most once. --host-keys lists the
  * keys that go to a host-side device instead of the VM (keylist.h; empty or
  * absent: none).
+ *
+ * Reload: the config file --config names is re-read on SIGHUP and its values
+ * replace the ones from argv, except the settings --fixed names: those came
+ * from the domain XML, which wins over the config (direct, host-keys,
+ * on-stop). A config that does not load is refused and the values in effect
+ * stay. Without --config a reload changes nothing. The unit's ExecReload is
+ *
+ *   vfio-kvm-helper --reload PID
+ *
+ * (systemd puts the main pid in for $MAINPID), which asks the helper PID to
+ * reload and exits 0 once it has, 1 when it refused (helper/reload.h).
  */
 #pragma once
 
@@ -27,6 +41,7 @@
 
 #include "bounds.h"
 #include "diag.h"
+#include "focus-file.h"
 #include "hotkey.h"
 #include "keylist.h"
 #include "keyset.h"
@@ -35,8 +50,19 @@
 #define HELPER_HOTKEYS 4
 /* Longest --run-dir/--cache-dir: room is left for "/ring/<vm>" and the like. */
 #define HELPER_DIR_MAX (VK_PATH_MAX / 2)
-/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories, --host-keys. */
-#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2 + 2)
+/* Most arguments: program, --vm, devices, hotkeys, 3 flags, 2 directories,
+ * --host-keys, --on-stop, --config, --fixed. */
+#define HELPER_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * HELPER_HOTKEYS + 3 + 2 * 2 + 2 * 4)
+
+/* The first argument of the reload mode (see above). */
+#define HELPER_RELOAD_OPTION "--reload"
+
+/* Bits of helper_args.fixed: settings the domain XML set, which a reload keeps. */
+enum {
+	HELPER_FIXED_DIRECT = 1U << 0,    /* the direct hotkey */
+	HELPER_FIXED_HOST_KEYS = 1U << 1, /* host_keys */
+	HELPER_FIXED_ON_STOP = 1U << 2,   /* on_stop */
+};
 
 struct helper_device {
 	char phys[VK_PATH_MAX];   /* the physical device, /dev/input/by-id/<dev> */
@@ -54,7 +80,10 @@ struct helper_args {
 	bool focus;         /* ask for focus on joining the ring */
 	bool include_host;  /* the host is a stop of the cycle */
 	bool bus;           /* connect to the D-Bus system bus */
-	struct keylist host_keys; /* keys routed to the host while the VM has focus; n == 0: none */
+	struct keylist host_keys;    /* go to the host while the VM has focus; n == 0: none */
+	enum focus_on_stop on_stop;  /* where focus goes when this VM stops with it */
+	unsigned fixed;              /* HELPER_FIXED_*: kept by a reload */
+	char config[HELPER_DIR_MAX + 1]; /* re-read on reload; "": never read */
 	char run_dir[HELPER_DIR_MAX + 1];
 	char cache_dir[HELPER_DIR_MAX + 1];
 };
@@ -62,7 +91,8 @@ struct helper_args {
 /*
  * Fills *ret with what the helper assumes when an option is not given: no
  * VM, no devices, the built-in hotkeys (CONFIG_DEFAULT_*, no direct one),
- * no focus, the host in the cycle, the bus, RUN_DIR and CACHE_DIR.
+ * no focus, the host in the cycle, the bus, RUN_DIR and CACHE_DIR, no host
+ * keys, on_stop next, no config, nothing fixed.
  */
 void helper_args_init(struct helper_args *ret);
 
@@ -71,8 +101,9 @@ void helper_args_init(struct helper_args *ret);
  * this order: --vm, every --device (",toggle=" then ",focus=always" when
  * set), --focus, --no-host, the hotkeys (cycle, host, release always, an
  * empty one as "ACTION=", which disables it; direct when set), --host-keys
- * when there are any, then --no-bus, --run-dir and --cache-dir. Flags and
- * directories are left out when they are the helper's default.
+ * when there are any, then --on-stop, --config, --fixed, --no-bus, --run-dir
+ * and --cache-dir. Flags, settings and directories are left out when they
+ * are the helper's default.
  * args is otherwise not validated: helper_args_parse() is the check.
  * On success *ret_argv is a new vector to free with helper_argv_free().
  * Returns 0, -ENOMEM, -E2BIG (more than DOMAIN_SOURCES_MAX devices), or

@@ -72,24 +72,24 @@ int keylist_parse(const char *text, size_t len, struct keylist *ret, struct diag
 		while (part_len > 0 && is_blank(part[part_len - 1]))
 			part_len--;
 		if (part_len == 0)
-			return diag_set(diag, -EINVAL, "key list '%s': empty key name",
+			return diag_set(diag, -EINVAL, "host keys '%s': empty key name",
 					keylist_shown(shown, text, len));
 		if (part_len > KEY_NAME_MAX || memchr(part, '\0', part_len))
-			return diag_set(diag, -EINVAL, "key list '%s': not a key name",
+			return diag_set(diag, -EINVAL, "host keys '%s': not a key name",
 					keylist_shown(shown, text, len));
 		memcpy(name, part, part_len);
 		name[part_len] = '\0';
 		code = libevdev_event_code_from_name(EV_KEY, name);
 		if (code < 0)
-			return diag_set(diag, -EINVAL, "key list: unknown key name '%s'",
+			return diag_set(diag, -EINVAL, "host keys: unknown key name '%s'",
 					quote_printable(shown, sizeof(shown), name));
 		r = keylist_add(&list, (unsigned)code);
 		if (r == -EINVAL)
-			return diag_set(diag, r, "key list: '%s' is not a key", name);
+			return diag_set(diag, r, "host keys: '%s' is not a key", name);
 		if (r == -EEXIST)
-			return diag_set(diag, -EINVAL, "key list: key '%s' given twice", name);
+			return diag_set(diag, -EINVAL, "host keys: key '%s' given twice", name);
 		if (r < 0)
-			return diag_set(diag, r, "key list '%s': more than %d keys",
+			return diag_set(diag, r, "host keys '%s': more than %d keys",
 					keylist_shown(shown, text, len), KEYLIST_MAX);
 		if (!comma)
 			break;

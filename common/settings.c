@@ -40,6 +40,7 @@ enum config_section {
 	SECTION_HOTKEYS,
 	SECTION_RING,
 	SECTION_TIMEOUTS,
+	SECTION_KEYS,
 	SECTION_VM,
 };
 
@@ -48,6 +49,7 @@ static const char *const config_section_names[] = {
 	[SECTION_HOTKEYS] = "hotkeys",
 	[SECTION_RING] = "ring",
 	[SECTION_TIMEOUTS] = "timeouts",
+	[SECTION_KEYS] = "keys",
 	[SECTION_VM] = "vm",
 };
 
@@ -56,6 +58,8 @@ enum config_type {
 	TYPE_HOTKEY_OR_NONE, /* a keyset; empty means none */
 	TYPE_BOOL,
 	TYPE_TIMEOUT,        /* seconds, 1..CONFIG_TIMEOUT_MAX_SEC */
+	TYPE_HOST_KEYS,      /* key names, ',' between; empty means none */
+	TYPE_ON_STOP,        /* host or next */
 };
 
 struct config_key {
@@ -63,6 +67,7 @@ struct config_key {
 	const char *name;
 	enum config_type type;
 	size_t offset; /* in struct config, or in struct config_vm for SECTION_VM */
+	unsigned given_bit; /* its CONFIG_GIVEN_* bit in config_vm.given or config.given, or 0 */
 };
 
 static const struct config_key config_keys[] = {
@@ -70,9 +75,22 @@ static const struct config_key config_keys[] = {
 	{SECTION_HOTKEYS, "host", TYPE_HOTKEY_OR_NONE, offsetof(struct config, host)},
 	{SECTION_HOTKEYS, "release", TYPE_HOTKEY, offsetof(struct config, release)},
 	{SECTION_RING, "include_host", TYPE_BOOL, offsetof(struct config, include_host)},
+	{SECTION_RING, "focus_on_start", TYPE_BOOL, offsetof(struct config, focus_on_start),
+	 CONFIG_GIVEN_FOCUS_ON_START},
+	{SECTION_RING, "on_stop", TYPE_ON_STOP, offsetof(struct config, on_stop),
+	 CONFIG_GIVEN_ON_STOP},
+	{SECTION_KEYS, "host_keys", TYPE_HOST_KEYS, offsetof(struct config, host_keys),
+	 CONFIG_GIVEN_HOST_KEYS},
 	{SECTION_TIMEOUTS, "start", TYPE_TIMEOUT, offsetof(struct config, start_timeout_sec)},
 	{SECTION_TIMEOUTS, "stop", TYPE_TIMEOUT, offsetof(struct config, stop_timeout_sec)},
-	{SECTION_VM, "hotkey", TYPE_HOTKEY_OR_NONE, offsetof(struct config_vm, hotkey)},
+	{SECTION_VM, "hotkey", TYPE_HOTKEY_OR_NONE, offsetof(struct config_vm, hotkey),
+	 CONFIG_GIVEN_HOTKEY},
+	{SECTION_VM, "host_keys", TYPE_HOST_KEYS, offsetof(struct config_vm, host_keys),
+	 CONFIG_GIVEN_HOST_KEYS},
+	{SECTION_VM, "focus_on_start", TYPE_BOOL, offsetof(struct config_vm, focus_on_start),
+	 CONFIG_GIVEN_FOCUS_ON_START},
+	{SECTION_VM, "on_stop", TYPE_ON_STOP, offsetof(struct config_vm, on_stop),
+	 CONFIG_GIVEN_ON_STOP},
 };
 
 struct config_parser {
@@ -273,6 +291,17 @@ static int config_set(struct config_parser *p, const struct config_key *key, con
 					   "bad '%s': '%s' is not a number of seconds, 1 to %d",
 					   key->name, value, CONFIG_TIMEOUT_MAX_SEC);
 		return 0;
+	case TYPE_HOST_KEYS:
+		r = keylist_parse(value, strlen(value), field, &kd);
+		if (r < 0)
+			return config_fail(p, p->line, r, "bad '%s': %s", key->name, kd.msg);
+		return 0;
+	case TYPE_ON_STOP:
+		if (focus_on_stop_from_string(value, field) < 0)
+			return config_fail(p, p->line, -EINVAL,
+					   "bad '%s': '%s' is not host or next", key->name,
+					   value);
+		return 0;
 	}
 	return config_fail(p, p->line, -EINVAL, "internal error: key '%s'", key->name);
 }
@@ -293,10 +322,14 @@ static int config_handle_key(struct config_parser *p, const char *name, const ch
 			return config_fail(p, p->line, -EINVAL, "key '%s' given twice in [%s]",
 					   name, config_section_label(p, label, sizeof(label)));
 		p->seen_keys |= 1U << i;
-		if (p->section == SECTION_VM)
-			p->vm_hotkey_line[p->vm - p->config.vms] = p->line;
-		else
+		if (p->section == SECTION_VM) {
+			p->vm->given |= key->given_bit;
+			if (key->given_bit == CONFIG_GIVEN_HOTKEY)
+				p->vm_hotkey_line[p->vm - p->config.vms] = p->line;
+		} else {
+			p->config.given |= key->given_bit;
 			p->key_line[i] = p->line;
+		}
 		return config_set(p, key, value);
 	}
 	return config_fail(p, p->line, -EINVAL, "unknown key '%s' in [%s]", name,
@@ -520,4 +553,27 @@ const struct config_vm *config_find_vm(const struct config *config, const char *
 		if (strcmp(config->vms[i].name, vm) == 0)
 			return &config->vms[i];
 	return NULL;
+}
+
+void config_vm_resolve(const struct config *config, const char *vm, struct config_vm *ret)
+{
+	const struct config_vm *section = config_find_vm(config, vm);
+
+	*ret = (struct config_vm){
+		.host_keys = config->host_keys,
+		.focus_on_start = config->focus_on_start,
+		.on_stop = config->on_stop,
+	};
+	if (vm)
+		snprintf(ret->name, sizeof(ret->name), "%s", vm);
+	if (!section)
+		return;
+	ret->given = section->given;
+	ret->hotkey = section->hotkey;
+	if (section->given & CONFIG_GIVEN_HOST_KEYS)
+		ret->host_keys = section->host_keys;
+	if (section->given & CONFIG_GIVEN_FOCUS_ON_START)
+		ret->focus_on_start = section->focus_on_start;
+	if (section->given & CONFIG_GIVEN_ON_STOP)
+		ret->on_stop = section->on_stop;
 }

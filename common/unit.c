@@ -76,12 +76,72 @@ char **unit_strv_free(char **strv)
 	return helper_argv_free(strv);
 }
 
-/* The helper's arguments for domain under config (see unit_helper_argv()). */
-static int unit_helper_args(const struct domain *domain, const struct config *config, bool focus,
-			    struct helper_args *ret, struct diag *diag)
+const char *unit_origin_to_string(enum unit_origin origin)
 {
-	const struct config_vm *vm_config;
+	switch (origin) {
+	case UNIT_FROM_CONFIG:
+		return "config";
+	case UNIT_FROM_CONFIG_VM:
+		return "config [vm]";
+	case UNIT_FROM_XML:
+		return "domain XML";
+	case UNIT_FROM_DEFAULT:
+	default:
+		return "default";
+	}
+}
 
+/* The origin of a setting the config may give globally (global_bit) and per VM (vm_bit). */
+static enum unit_origin unit_config_origin(const struct config *config, const struct config_vm *vm,
+					   unsigned bit)
+{
+	if (vm->given & bit)
+		return UNIT_FROM_CONFIG_VM;
+	return config->given & bit ? UNIT_FROM_CONFIG : UNIT_FROM_DEFAULT;
+}
+
+void unit_settings_resolve(const struct domain *domain, const struct config *config,
+			   struct unit_settings *ret)
+{
+	struct config_vm vm;
+
+	config_vm_resolve(config, domain->name, &vm);
+	*ret = (struct unit_settings){
+		.direct = vm.hotkey,
+		.direct_from = vm.given & CONFIG_GIVEN_HOTKEY ? UNIT_FROM_CONFIG_VM
+							       : UNIT_FROM_DEFAULT,
+		.host_keys = vm.host_keys,
+		.host_keys_from = unit_config_origin(config, &vm, CONFIG_GIVEN_HOST_KEYS),
+		.focus_on_start = vm.focus_on_start,
+		.focus_on_start_from = unit_config_origin(config, &vm, CONFIG_GIVEN_FOCUS_ON_START),
+		.on_stop = vm.on_stop,
+		.on_stop_from = unit_config_origin(config, &vm, CONFIG_GIVEN_ON_STOP),
+	};
+	/* The XML's metadata wins over the config. */
+	if (domain->given & DOMAIN_GIVEN_HOTKEY) {
+		ret->direct = domain->hotkey;
+		ret->direct_from = UNIT_FROM_XML;
+	}
+	if (domain->given & DOMAIN_GIVEN_HOST_KEYS) {
+		ret->host_keys = domain->host_keys;
+		ret->host_keys_from = UNIT_FROM_XML;
+	}
+	if (domain->given & DOMAIN_GIVEN_FOCUS_ON_START) {
+		ret->focus_on_start = domain->focus_on_start;
+		ret->focus_on_start_from = UNIT_FROM_XML;
+	}
+	if (domain->given & DOMAIN_GIVEN_ON_STOP) {
+		ret->on_stop = domain->on_stop;
+		ret->on_stop_from = UNIT_FROM_XML;
+	}
+}
+
+int unit_helper_args(const struct domain *domain, const struct config *config, bool focus,
+		     struct helper_args *ret, struct diag *diag)
+{
+	struct unit_settings settings;
+
+	unit_settings_resolve(domain, config, &settings);
 	helper_args_init(ret);
 	memcpy(ret->vm, domain->name, strlen(domain->name) + 1);
 	for (size_t i = 0; i < domain->n_sources; i++) {
@@ -95,6 +155,7 @@ static int unit_helper_args(const struct domain *domain, const struct config *co
 		/* QEMU toggles its grab of evdev/input-linux clones only. */
 		if (source->kind != SOURCE_PASSTHROUGH)
 			d->toggle = source->grab_toggle;
+		d->pinned = source->pinned;
 	}
 	ret->n_devices = domain->n_sources;
 	ret->focus = focus;
@@ -103,12 +164,17 @@ static int unit_helper_args(const struct domain *domain, const struct config *co
 	ret->hotkeys[HOTKEY_CYCLE].keys = config->cycle;
 	ret->hotkeys[HOTKEY_HOST].keys = config->host;
 	ret->hotkeys[HOTKEY_RELEASE].keys = config->release;
-	/* The XML's metadata wins over the config's [vm "NAME"] hotkey. */
-	vm_config = config_find_vm(config, domain->name);
-	if (domain->hotkey.n > 0)
-		ret->hotkeys[HOTKEY_DIRECT].keys = domain->hotkey;
-	else if (vm_config)
-		ret->hotkeys[HOTKEY_DIRECT].keys = vm_config->hotkey;
+	ret->hotkeys[HOTKEY_DIRECT].keys = settings.direct;
+	ret->host_keys = settings.host_keys;
+	ret->on_stop = settings.on_stop;
+	/* A reload re-reads the config, and keeps what the XML set. */
+	snprintf(ret->config, sizeof(ret->config), "%s", CONFIG_PATH);
+	if (settings.direct_from == UNIT_FROM_XML)
+		ret->fixed |= HELPER_FIXED_DIRECT;
+	if (settings.host_keys_from == UNIT_FROM_XML)
+		ret->fixed |= HELPER_FIXED_HOST_KEYS;
+	if (settings.on_stop_from == UNIT_FROM_XML)
+		ret->fixed |= HELPER_FIXED_ON_STOP;
 	return 0;
 }
 
@@ -179,14 +245,17 @@ int unit_check_sources(const struct domain *domain, struct diag *diag)
 	return 0;
 }
 
-/* ExecStart: one (path, argv, ignore-failure) entry; argv[0] is the helper itself. */
-static int append_exec_start(sd_bus_message *m, char **argv)
+/*
+ * ExecStart or ExecReload: one (path, argv, ignore-failure) entry; argv[0] is
+ * the helper itself. systemd puts the main pid in for "$MAINPID".
+ */
+static int append_exec(sd_bus_message *m, const char *property, char **argv)
 {
 	int r;
 
 	r = sd_bus_message_open_container(m, 'r', "sv");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "ExecStart");
+		r = sd_bus_message_append(m, "s", property);
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'v', "a(sasb)");
 	if (r >= 0)
@@ -373,9 +442,14 @@ int unit_append_properties(sd_bus_message *m, const struct unit_request *req, st
 	const struct domain *domain = req->domain;
 	_cleanup_(unit_strv_freep) char **argv = NULL;
 	char description[64 + VM_NAME_MAX];
+	struct unit_settings settings;
+	bool focus;
 	int r;
 
-	r = unit_helper_argv(req->helper, domain, req->config, req->focus, &argv, diag);
+	unit_settings_resolve(domain, req->config, &settings);
+	/* focus_on_start is for a VM that starts, not for one that runs already. */
+	focus = req->focus || (settings.focus_on_start && !req->no_focus_on_start);
+	r = unit_helper_argv(req->helper, domain, req->config, focus, &argv, diag);
 	if (r < 0)
 		return r;
 	snprintf(description, sizeof(description), "vfio-kvm input devices of VM %s", domain->name);
@@ -392,7 +466,10 @@ int unit_append_properties(sd_bus_message *m, const struct unit_request *req, st
 	if (r >= 0)
 		r = append_ip_deny_any(m);
 	if (r >= 0)
-		r = append_exec_start(m, argv);
+		r = append_exec(m, "ExecStart", argv);
+	if (r >= 0)
+		r = append_exec(m, "ExecReload",
+				(char **)STRV(req->helper, HELPER_RELOAD_OPTION, "$MAINPID"));
 	if (r < 0)
 		return diag_set(diag, r, "%s: cannot build the unit's properties: %s", domain->name,
 				strerror(-r));
@@ -687,6 +764,48 @@ int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *d
 	else if (strcmp(job.result, "done") != 0)
 		r = diag_set(diag, -EIO, "%s: stopping %s ended with '%s'; see: journalctl -u %s", vm,
 			     unit, job.result, unit);
+	free(job.path);
+	return r;
+}
+
+int unit_reload(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct unit_job job = {};
+	char unit[UNIT_NAME_BUF];
+	uint64_t deadline = now_usec() + timeout_usec;
+	int r;
+
+	r = unit_name_from_vm(vm, unit, sizeof(unit), diag);
+	if (r < 0)
+		return r;
+	r = sd_bus_match_signal(bus, &slot, SD_SERVICE, SD_PATH, SD_MANAGER, "JobRemoved",
+				unit_job_removed, &job);
+	if (r < 0)
+		return diag_set(diag, r, "%s: cannot watch systemd's jobs: %s", vm, strerror(-r));
+	/* "fail": never queue a start for a unit that is not running. */
+	r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "ReloadUnit", &error, &reply,
+			       "ss", unit, "fail");
+	if (r < 0) {
+		if (sd_bus_error_has_name(&error, SD_SERVICE ".NoSuchUnit"))
+			return diag_set(diag, -ENOENT, "%s: %s is not running", vm, unit);
+		return diag_set(diag, r, "%s: cannot reload %s: %s", vm, unit,
+				error.message ? error.message : strerror(-r));
+	}
+	r = unit_job_take(&job, reply);
+	if (r >= 0)
+		r = unit_job_wait(bus, &job, deadline);
+	if (r == -ETIMEDOUT)
+		r = diag_set(diag, r, "%s: %s did not reload in time; see: journalctl -u %s", vm,
+			     unit, unit);
+	else if (r < 0)
+		r = diag_set(diag, r, "%s: lost systemd while reloading %s: %s", vm, unit,
+			     strerror(-r));
+	else if (strcmp(job.result, "done") != 0)
+		r = diag_set(diag, -EIO, "%s: reloading %s ended with '%s'; see: journalctl -u %s",
+			     vm, unit, job.result, unit);
 	free(job.path);
 	return r;
 }

@@ -22,6 +22,7 @@
 
 #include "diag.h"
 #include "domain-xml.h"
+#include "helper-argv.h"
 #include "settings.h"
 
 /* systemd refuses unit names of 256 bytes or more; with NUL. */
@@ -32,8 +33,9 @@
 /* Waits last systemd's own timeout plus this, so systemd's verdict comes first. */
 #define UNIT_WAIT_SLACK_USEC (5ULL * 1000000ULL)
 
-/* Most arguments the helper gets: program, --vm, devices, hotkeys, --focus, --no-host. */
-#define UNIT_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * 4 + 2)
+/* Most arguments the helper gets: program, --vm, devices, hotkeys, --focus, --no-host,
+ * --host-keys, --on-stop, --config, --fixed. */
+#define UNIT_ARGV_MAX (3 + 2 * DOMAIN_SOURCES_MAX + 2 * 4 + 2 + 2 * 4)
 
 /*
  * Writes "vfio-kvm-<escaped vm>.service" into buf, escaping vm the way
@@ -45,15 +47,45 @@
  */
 int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag);
 
+/* Where a VM's setting in effect comes from, lowest first. */
+enum unit_origin {
+	UNIT_FROM_DEFAULT,
+	UNIT_FROM_CONFIG,    /* the config's global key */
+	UNIT_FROM_CONFIG_VM, /* the config's [vm "NAME"] */
+	UNIT_FROM_XML,       /* the domain's <vfiokvm:settings> */
+};
+
+/* "default", "config", "config [vm]" or "domain XML". */
+const char *unit_origin_to_string(enum unit_origin origin);
+
+/* A VM's per-VM settings in effect: XML over [vm "NAME"] over global over default. */
+struct unit_settings {
+	struct keyset direct;          /* n == 0: none */
+	enum unit_origin direct_from;
+	struct keylist host_keys;
+	enum unit_origin host_keys_from;
+	bool focus_on_start;
+	enum unit_origin focus_on_start_from;
+	enum focus_on_stop on_stop;
+	enum unit_origin on_stop_from;
+};
+
+/* Fills *ret with domain's settings in effect under config. */
+void unit_settings_resolve(const struct domain *domain, const struct config *config,
+			   struct unit_settings *ret);
+
 /*
  * Builds the helper's argv (NULL-terminated, argv[0] = helper) for domain
  * under config, written by helper_args_write() (helper-argv.h, the contract
  * with the helper):
  *   helper --vm NAME {--device PHYS=CLONE[,toggle=KEYS]}... [--focus] [--no-host]
  *          --hotkey cycle=KEYS --hotkey host=[KEYS] --hotkey release=KEYS
- *          [--hotkey direct=KEYS]
- * toggle= is the grab_toggle of evdev/input-linux sources; the direct hotkey
- * comes from the XML metadata, else from the config's [vm "NAME"], else none;
+ *          [--hotkey direct=KEYS] [--on-stop host] --config CONFIG_PATH
+ *          [--fixed SETTING,...]
+ * toggle= is the grab_toggle of evdev/input-linux sources; the per-VM
+ * settings (direct hotkey, host keys, pinned devices, on_stop) are
+ * unit_settings_resolve()'s, and --fixed names those the XML set, which a
+ * reload keeps; --focus when focus is true or focus_on_start is in effect;
  * a disabled host hotkey is written "host=" (the helper's default would
  * stand otherwise); --no-host when the config's
  * include_host is false (the host is then no stop of the cycle).
@@ -63,6 +95,13 @@ int unit_name_from_vm(const char *vm, char *buf, size_t size, struct diag *diag)
  */
 int unit_helper_argv(const char *helper, const struct domain *domain, const struct config *config,
 		     bool focus, char ***ret_argv, struct diag *diag);
+
+/*
+ * The helper's arguments for domain under config, as unit_helper_argv()
+ * writes them (focus: see there). Returns 0 or -ENAMETOOLONG with diag.
+ */
+int unit_helper_args(const struct domain *domain, const struct config *config, bool focus,
+		     struct helper_args *ret, struct diag *diag);
 
 /* Frees a vector from unit_helper_argv() (helper_argv_free()); accepts NULL; returns NULL. */
 char **unit_strv_free(char **strv);
@@ -90,7 +129,9 @@ struct unit_request {
 	const char *helper;             /* absolute path of the helper */
 	const struct domain *domain;    /* has at least one source */
 	const struct config *config;    /* hotkeys and timeouts */
-	bool focus;                     /* pass --focus: the VM takes focus when it joins */
+	bool focus;                     /* pass --focus: the VM takes focus when it joins,
+					 * whatever focus_on_start says */
+	bool no_focus_on_start;         /* the VM runs already (reconnect): never --focus */
 };
 
 /*
@@ -120,6 +161,15 @@ int unit_start(sd_bus *bus, const struct unit_request *req, struct diag *diag);
  * Returns 0 or a negative errno with diag.
  */
 int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag);
+
+/*
+ * Reloads the VM's unit (ReloadUnit, mode "fail") and waits for the job, at
+ * most timeout_usec: its ExecReload has the helper re-read the config
+ * (helper-argv.h). Returns 0 once the helper applied it, -ENOENT when the
+ * unit is not running, -EIO when the reload failed (the helper refused the
+ * config: its journal says why), or another negative errno, with diag.
+ */
+int unit_reload(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag);
 
 /*
  * Whether the VM's unit is active, activating or reloading: 1 yes, 0 no (not

@@ -611,6 +611,21 @@ int forward_release(struct forward *f)
 	return f->write_error;
 }
 
+int forward_release_host(struct forward *f)
+{
+	if (!f->host)
+		return 0;
+	f->write_error = 0;
+	for (unsigned code = 0; code <= KEY_MAX; code++)
+		if (bit_test(f->host_down, code))
+			(void)forward_host_key(f, code, 0);
+	if (f->n_host_out > f->n_host_committed)
+		forward_host_commit(f);
+	if (f->n_host_committed > 0)
+		forward_host_flush(f);
+	return f->write_error;
+}
+
 int forward_device_keys_down(const struct forward *f)
 {
 	unsigned long keys[BITSET_LONGS(KEY_CNT)] = {0};

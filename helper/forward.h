@@ -138,5 +138,13 @@ int forward_resync(struct forward *f);
  */
 int forward_release(struct forward *f);
 
+/*
+ * Writes a key-up for every key this source holds down on the host device,
+ * then SYN_REPORT, in one write to it (none if nothing is down there), and
+ * leaves the clone alone: before the host device is replaced. Returns 0 or a
+ * negative errno.
+ */
+int forward_release_host(struct forward *f);
+
 /* 1 if the device reports keys down (EVIOCGKEY), 0 if none, or a negative errno. */
 int forward_device_keys_down(const struct forward *f);

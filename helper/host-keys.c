@@ -39,6 +39,7 @@ int host_keys_open(struct host_keys *h, const char *vm, const struct keylist *li
 		return diag_set(diag, r, "cannot create the host keys device with /dev/uinput: %s",
 				strerror(-r));
 	}
+	n.caps = *list;
 	*h = n;
 	return 0;
 }

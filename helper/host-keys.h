@@ -24,6 +24,7 @@ struct libevdev_uinput;
 struct host_keys {
 	struct forward_host fwd;    /* what the forwarders write to (fwd.fd -1: no device) */
 	struct libevdev_uinput *ui; /* owned */
+	struct keylist caps;        /* the keys the device has */
 };
 
 /*

@@ -9,6 +9,7 @@ vfio_kvm_helper_SOURCES = \
 	helper/host-keys.c helper/host-keys.h \
 	helper/announce.c helper/announce.h \
 	helper/ring-follow.c helper/ring-follow.h \
+	helper/reload.c helper/reload.h \
 	helper/bus.c helper/bus.h \
 	helper/polkit.c helper/polkit.h \
 	helper/fdstore.c helper/fdstore.h \

@@ -8,7 +8,12 @@
  *   vfio-kvm-helper --vm NAME --device PHYS=CLONE[,toggle=KEYS][,focus=always]
  *                   [--device ...]... [--focus] [--hotkey ACTION=KEYS]...
  *                   [--host-keys KEY,KEY...] [--run-dir DIR] [--no-host]
+ *                   [--on-stop host|next] [--config FILE] [--fixed SETTING,...]
  *                   [--no-bus] [--cache-dir DIR] [--help]
+ *   vfio-kvm-helper --reload PID
+ *
+ * SIGHUP re-reads --config (helper-argv.h says what a reload changes); the
+ * second form is the unit's ExecReload (reload.h).
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 when setup fails, 2 on a bad command line.
  */
@@ -28,7 +33,9 @@
 #include "host-keys.h"
 #include "log.h"
 #include "loop.h"
+#include "reload.h"
 #include "ring-follow.h"
+#include "settings.h"
 
 /* Filled once by helper_args_parse() (helper-argv.h); read by run(). */
 static struct helper_args arg;
@@ -198,6 +205,101 @@ static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, voi
 	return sd_event_exit(sd_event_source_get_event(es), 0);
 }
 
+/*
+ * Re-reads the config (arg.config) and applies what it says, but for the
+ * settings the domain XML fixed. Hotkeys change only while no key is held
+ * (follow_idle()), so no combo is ever half-held across a reload; forwarding
+ * is not touched. Returns false when the config was refused (logged, with its
+ * file:line): everything in effect stays.
+ */
+/*
+ * The host keys after a reload. A list within the open device's keys changes
+ * only the routing (a key-up still goes where its key-down went: forward.h);
+ * other keys need a new device, which takes over once every source has let
+ * go, on the old one, of the host keys it holds, so none stays down there.
+ */
+static int helper_set_host_keys(struct helper *h, const struct keylist *list, struct diag *diag)
+{
+	struct host_keys *hk = &h->host_keys;
+	bool within = hk->fwd.fd >= 0 || list->n == 0;
+	int r;
+
+	for (size_t i = 0; within && i < list->n; i++)
+		within = keylist_contains(&hk->caps, list->codes[i]);
+	if (!within) {
+		struct host_keys fresh;
+
+		r = host_keys_open(&fresh, h->vm, list, diag);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < h->n_devices; i++)
+			(void)forward_release_host(&h->devices[i].src.fwd);
+		host_keys_close(hk);
+		*hk = fresh;
+		for (size_t i = 0; i < h->n_devices; i++)
+			h->devices[i].src.host = h->devices[i].src.fwd.host = &hk->fwd;
+	}
+	memset(hk->fwd.keys, 0, sizeof(hk->fwd.keys));
+	for (size_t i = 0; i < list->n; i++)
+		bit_set(hk->fwd.keys, list->codes[i]);
+	return 0;
+}
+
+static bool helper_reload(struct helper *h)
+{
+	struct hotkey_binding base[FOLLOW_BASE_BINDINGS];
+	struct config config;
+	struct config_vm vm;
+	struct keyset direct;
+	struct diag diag;
+
+	if (!arg.config[0]) {
+		log_info(h->vm, "reload: started without --config; nothing to re-read");
+		return true;
+	}
+	if (config_load(arg.config, true, &config, &diag) < 0) {
+		log_error(h->vm, "reload refused: %s; the settings in effect stay", diag.msg);
+		return false;
+	}
+	config_vm_resolve(&config, h->vm, &vm);
+	memcpy(base, h->follow.base, sizeof(base));
+	base[HOTKEY_CYCLE].keys = config.cycle;
+	base[HOTKEY_HOST].keys = config.host;
+	base[HOTKEY_RELEASE].keys = config.release;
+	direct = arg.fixed & HELPER_FIXED_DIRECT ? h->follow.direct : vm.hotkey;
+	/* The config checked its own hotkeys against each other, not the XML's. */
+	for (size_t i = 0; i < FOLLOW_BASE_BINDINGS; i++)
+		if (direct.n > 0 && keyset_equal(&base[i].keys, &direct)) {
+			log_error(h->vm,
+				  "reload refused: %s: a hotkey is the same as this VM's direct "
+				  "hotkey%s; the settings in effect stay",
+				  arg.config,
+				  arg.fixed & HELPER_FIXED_DIRECT ? " (from the domain XML)" : "");
+			return false;
+		}
+	if (!(arg.fixed & HELPER_FIXED_HOST_KEYS) && helper_set_host_keys(h, &vm.host_keys, &diag) < 0) {
+		log_error(h->vm, "reload refused: %s; the settings in effect stay", diag.msg);
+		return false;
+	}
+	/* Other helpers read it from the ring entry this VM wrote when it joined. */
+	if (!keyset_equal(&direct, &h->follow.direct))
+		log_info(h->vm, "reload: the direct hotkey changes when the VM starts again");
+
+	h->include_host = h->follow.include_host = config.include_host;
+	if (!(arg.fixed & HELPER_FIXED_ON_STOP))
+		h->follow.on_stop = vm.on_stop;
+	/* New bindings as soon as no key is held: at once, unless one is. */
+	follow_set_base(&h->follow, base);
+	log_info(h->vm, "reloaded '%s'", arg.config);
+	return true;
+}
+
+static int on_reload(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
+{
+	reload_answer(si, helper_reload(userdata));
+	return 0;
+}
+
 /* Clones first (keys released, ungrabbed), then the ring: whoever gets focus can grab. */
 static void helper_close(struct helper *h)
 {
@@ -224,6 +326,7 @@ static int run(void)
 			.vm = arg.vm,
 			.run_dir = arg.run_dir,
 			.include_host = arg.include_host,
+			.on_stop = arg.on_stop,
 			.direct = arg.hotkeys[HOTKEY_DIRECT].keys,
 			.inotify_fd = -1,
 			.ops = &follow_ops,
@@ -241,6 +344,8 @@ static int run(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	/* Held until the handler is in place: a reload asked for during setup waits. */
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		r = -errno;
 		log_error(arg.vm, "blocking signals: %s", strerror(-r));
@@ -308,6 +413,8 @@ static int run(void)
 	r = sd_event_add_signal(root.event, NULL, SIGTERM, on_signal, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(root.event, NULL, SIGINT, on_signal, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(root.event, NULL, SIGHUP, on_reload, &root);
 	if (r < 0) {
 		log_error(arg.vm, "adding signal handlers: %s", strerror(-r));
 		goto out;
@@ -339,6 +446,8 @@ int main(int argc, char *argv[])
 	struct diag diag;
 	int r;
 
+	if (argc == 3 && strcmp(argv[1], HELPER_RELOAD_OPTION) == 0)
+		return reload_request(argv[2]) < 0 ? 1 : 0;
 	r = helper_args_parse(argc, argv, &arg, &diag);
 	if (r < 0) {
 		log_error(program_invocation_short_name, "%s", diag.msg);

@@ -83,6 +83,13 @@ void follow_apply_bindings(struct follow *f)
 	f->ops->bindings_changed(f->userdata);
 }
 
+void follow_set_base(struct follow *f, const struct hotkey_binding base[FOLLOW_BASE_BINDINGS])
+{
+	memcpy(f->base, base, sizeof(f->base));
+	f->bindings_pending = true;
+	follow_idle(f);
+}
+
 /* Reads the live ring; the bindings follow as soon as no key is held. */
 static void follow_read_ring(struct follow *f)
 {
@@ -554,7 +561,8 @@ void follow_stop(struct follow *f)
 	/* The devices are let go already: a short wait for a held lock costs nobody input.
 	 * Given up, the others repair the focus file once the lock is free. */
 	for (int waited = 0;; waited += FOLLOW_LOCK_PAUSE_MS) {
-		r = focus_file_drop(f->run_dir, &gone, f->include_host, &res, &diag);
+		r = focus_file_drop(f->run_dir, &gone, f->include_host, f->on_stop, &res,
+				    &diag);
 		if (r != -EWOULDBLOCK || waited >= FOLLOW_LOCK_WAIT_MS / 5)
 			break;
 		follow_pause();

@@ -64,6 +64,7 @@ struct follow {
 	const char *vm;
 	const char *run_dir;
 	bool include_host;
+	enum focus_on_stop on_stop; /* where focus goes when this VM stops with it */
 	struct hotkey_binding base[FOLLOW_BASE_BINDINGS];
 	struct keyset direct;     /* this VM's direct hotkey (n == 0: none) */
 	sd_event *event;
@@ -132,6 +133,14 @@ void follow_arm_timer(struct follow *f);
 
 /* Rebuilds the hotkey bindings from f->ring now; the machine must be idle. */
 void follow_apply_bindings(struct follow *f);
+
+/*
+ * New cycle, host and release bindings (a reload): they replace f->base and
+ * the machine's bindings as soon as no key is held, at once when none is;
+ * a combo begun before fires as it was (or not at all), never half under the
+ * old keys and half under the new. The VMs' direct hotkeys stay.
+ */
+void follow_set_base(struct follow *f, const struct hotkey_binding base[FOLLOW_BASE_BINDINGS]);
 
 /* Applies bindings that waited for the hotkey machine to be idle. Cheap
  * enough to call after every input batch: no call unless something waits. */

@@ -8,12 +8,14 @@
  * with the domain XML on stdin, and waits for it.
  *
  *   prepare begin    start vfio-kvm-<vm>.service and wait until the clones
- *                    exist; a failure is one line on stderr and exit 1, which
+ *                    exist (and, with focus_on_start, the VM has the focus);
+ *                    a failure is one line on stderr and exit 1, which
  *                    makes libvirt refuse to start the VM
  *   release end      stop the unit (also runs after a failed prepare, so
  *                    "no unit" is fine); stdin is not read; a name that
  *                    vm_name_check() refuses never had a unit: exit 0
- *   reconnect begin  libvirtd restarted: start the unit if it is not running;
+ *   reconnect begin  libvirtd restarted: start the unit if it is not running
+ *                    (without focus_on_start: the VM was running already);
  *                    always exit 0, since a failing reconnect hook makes
  *                    libvirt kill the running VM
  *   anything else    exit 0 at once, stdin unread (libvirt ignores EPIPE)
@@ -154,11 +156,13 @@ static int hook_reconnect(void)
 	r = hook_bus(&bus, &diag);
 	if (r >= 0)
 		r = unit_is_active(bus, arg_vm, &diag);
+	/* The VM runs already: starting its helper again is no reason to take the focus. */
 	if (r == 0)
 		r = unit_start(bus,
 			       &(struct unit_request){ .helper = HELPER_PATH,
 						       .domain = &domain,
-						       .config = &config },
+						       .config = &config,
+						       .no_focus_on_start = true },
 			       &diag);
 	if (r < 0 && r != -EEXIST)
 		return hook_fail(&diag);

@@ -27,8 +27,15 @@ static void check_config(const struct config *c)
 		abort();
 	if (c->n_vms > RING_VMS_MAX)
 		abort();
+	if (c->host_keys.n > KEYLIST_MAX ||
+	    (c->on_stop != FOCUS_ON_STOP_NEXT && c->on_stop != FOCUS_ON_STOP_HOST))
+		abort();
+	for (size_t i = 1; i < c->host_keys.n; i++)
+		if (c->host_keys.codes[i - 1] >= c->host_keys.codes[i])
+			abort();
 	for (size_t i = 0; i < c->n_vms; i++) {
-		if (vm_name_check(c->vms[i].name, NULL) < 0 || c->vms[i].hotkey.n > KEYSET_MAX)
+		if (vm_name_check(c->vms[i].name, NULL) < 0 || c->vms[i].hotkey.n > KEYSET_MAX ||
+		    c->vms[i].host_keys.n > KEYLIST_MAX)
 			abort();
 		if (config_find_vm(c, c->vms[i].name) != &c->vms[i])
 			abort();

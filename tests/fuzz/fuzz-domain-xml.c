@@ -29,6 +29,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (domain.n_sources > DOMAIN_SOURCES_MAX || domain.hotkey.n > KEYSET_MAX)
 		__builtin_trap();
+	/* Routing settings: host keys sorted and unique; on_stop one of the two. */
+	if (domain.host_keys.n > KEYLIST_MAX ||
+	    (domain.on_stop != FOCUS_ON_STOP_NEXT && domain.on_stop != FOCUS_ON_STOP_HOST))
+		__builtin_trap();
+	for (size_t i = 1; i < domain.host_keys.n; i++)
+		if (domain.host_keys.codes[i - 1] >= domain.host_keys.codes[i])
+			__builtin_trap();
+	/* A pinned device is a source: no source, nothing pinned (checked below per source). */
+	if (domain.n_sources == 0 && domain.given & ~(unsigned)(DOMAIN_GIVEN_HOTKEY |
+								DOMAIN_GIVEN_HOST_KEYS |
+								DOMAIN_GIVEN_FOCUS_ON_START |
+								DOMAIN_GIVEN_ON_STOP))
+		__builtin_trap();
 	if (domain.n_sources > 0 && vm_name_check(domain.name, NULL) < 0)
 		__builtin_trap();
 	for (size_t i = 0; i < domain.n_sources; i++) {

@@ -48,6 +48,10 @@ static void assert_defaults(const struct config *c)
 	ASSERT_EQ(c->start_timeout_sec, 10);
 	ASSERT_EQ(c->stop_timeout_sec, 10);
 	ASSERT_EQ(c->n_vms, 0);
+	ASSERT_FALSE(c->focus_on_start);
+	ASSERT_EQ(c->on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(c->host_keys.n, 0);
+	ASSERT_EQ(c->given, 0);
 }
 
 TEST(defaults)
@@ -421,6 +425,137 @@ TEST(hotkey_conflicts)
 		  0);
 	/* Two VMs without hotkeys do not conflict. */
 	ASSERT_EQ(parse("[vm \"a\"]\n[vm \"b\"]\n", &c, &d), 0);
+}
+
+/* Asserts that keys is written as text ("KEY_A,KEY_B"). */
+#define ASSERT_HOST_KEYS(keys, text)                                                               \
+	do {                                                                                       \
+		char _buf[KEYLIST_TEXT_MAX];                                                     \
+		ASSERT_TRUE(keylist_format(&(keys), _buf, sizeof(_buf)) >= 0);                   \
+		ASSERT_STREQ(_buf, text);                                                          \
+	} while (0)
+
+TEST(routing_keys)
+{
+	struct config c;
+	struct diag d;
+
+	ASSERT_EQ(parse("[ring]\n"
+			"focus_on_start = yes\n"
+			"on_stop = host\n"
+			"[keys]\n"
+			"host_keys = KEY_VOLUMEUP, KEY_VOLUMEDOWN,KEY_MUTE ,\tKEY_PLAYPAUSE\n",
+			&c, &d),
+		  0);
+	ASSERT_TRUE(c.focus_on_start);
+	ASSERT_EQ(c.on_stop, FOCUS_ON_STOP_HOST);
+	ASSERT_HOST_KEYS(c.host_keys, "KEY_MUTE,KEY_VOLUMEDOWN,KEY_VOLUMEUP,KEY_PLAYPAUSE");
+	ASSERT_EQ(c.given,
+		  CONFIG_GIVEN_FOCUS_ON_START | CONFIG_GIVEN_ON_STOP | CONFIG_GIVEN_HOST_KEYS);
+	ASSERT_EQ(parse("[keys]\nhost_keys =\n[ring]\non_stop = next\n", &c, &d), 0);
+	ASSERT_EQ(c.host_keys.n, 0);
+	ASSERT_EQ(c.on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(c.given, CONFIG_GIVEN_ON_STOP | CONFIG_GIVEN_HOST_KEYS);
+}
+
+TEST(routing_keys_per_vm)
+{
+	struct config c;
+	struct config_vm vm;
+	struct diag d;
+
+	ASSERT_EQ(parse("[ring]\non_stop = host\n"
+			"[keys]\nhost_keys = KEY_MUTE\n"
+			"[vm \"vm1\"]\nhost_keys = KEY_VOLUMEUP\nfocus_on_start = yes\n"
+			"[vm \"vm2\"]\nhost_keys =\non_stop = next\n"
+			"[vm \"vm3\"]\nhotkey = KEY_F3\n",
+			&c, &d),
+		  0);
+	ASSERT_EQ(c.vms[0].given, CONFIG_GIVEN_HOST_KEYS | CONFIG_GIVEN_FOCUS_ON_START);
+	ASSERT_EQ(c.vms[1].given, CONFIG_GIVEN_HOST_KEYS | CONFIG_GIVEN_ON_STOP);
+	ASSERT_EQ(c.vms[2].given, CONFIG_GIVEN_HOTKEY);
+
+	/* A [vm] section's keys over the global ones, key by key. */
+	config_vm_resolve(&c, "vm1", &vm);
+	ASSERT_HOST_KEYS(vm.host_keys, "KEY_VOLUMEUP");
+	ASSERT_TRUE(vm.focus_on_start);
+	ASSERT_EQ(vm.on_stop, FOCUS_ON_STOP_HOST);
+	ASSERT_EQ(vm.hotkey.n, 0);
+	config_vm_resolve(&c, "vm2", &vm);
+	ASSERT_EQ(vm.host_keys.n, 0);
+	ASSERT_FALSE(vm.focus_on_start);
+	ASSERT_EQ(vm.on_stop, FOCUS_ON_STOP_NEXT);
+	config_vm_resolve(&c, "vm3", &vm);
+	ASSERT_HOST_KEYS(vm.host_keys, "KEY_MUTE");
+	ASSERT_KEYS(vm.hotkey, "KEY_F3");
+	config_vm_resolve(&c, "vm9", &vm);
+	ASSERT_EQ(vm.given, 0);
+	ASSERT_HOST_KEYS(vm.host_keys, "KEY_MUTE");
+	ASSERT_EQ(vm.on_stop, FOCUS_ON_STOP_HOST);
+	/* The [vm] hotkey conflict check still sees only hotkeys. */
+	ASSERT_EQ(parse("[vm \"vm1\"]\nhost_keys = KEY_A\n[vm \"vm2\"]\nhost_keys = KEY_A\n", &c,
+			&d),
+		  0);
+}
+
+TEST(routing_keys_errors)
+{
+	ASSERT_FAILS("[ring]\nfocus_on_start = maybe\n", -EINVAL,
+		     "t.conf:2: bad 'focus_on_start': 'maybe' is not yes, no, true, false, 1 or 0");
+	ASSERT_FAILS("[ring]\non_stop = previous\n", -EINVAL,
+		     "t.conf:2: bad 'on_stop': 'previous' is not host or next");
+	ASSERT_FAILS("[ring]\non_stop =\n", -EINVAL,
+		     "t.conf:2: bad 'on_stop': '' is not host or next");
+	ASSERT_FAILS("[ring]\non_stop = host\non_stop = next\n", -EINVAL,
+		     "t.conf:3: key 'on_stop' given twice in [ring]");
+	ASSERT_FAILS("[keys]\nhost_keys = KEY_VOLUMEUP, KEY_NOPE\n", -EINVAL,
+		     "t.conf:2: bad 'host_keys': host keys: unknown key name 'KEY_NOPE'");
+	ASSERT_FAILS("[keys]\nhost_keys = KEY_MUTE,,KEY_A\n", -EINVAL,
+		     "t.conf:2: bad 'host_keys': host keys 'KEY_MUTE,,KEY_A': empty key name");
+	ASSERT_FAILS("[keys]\nhost_keys = KEY_MUTE,\n", -EINVAL,
+		     "t.conf:2: bad 'host_keys': host keys 'KEY_MUTE,': empty key name");
+	ASSERT_FAILS("[keys]\nhost_keys = KEY_MUTE KEY_A\n", -EINVAL,
+		     "t.conf:2: bad 'host_keys': host keys: unknown key name 'KEY_MUTE KEY_A'");
+	ASSERT_FAILS("[keys]\nhost_keys = KEY_MUTE, KEY_MUTE\n", -EINVAL,
+		     "t.conf:2: bad 'host_keys': host keys: key 'KEY_MUTE' given twice");
+	ASSERT_FAILS("[keys]\nhost_keys = KEY_A+KEY_B\n", -EINVAL,
+		     "t.conf:2: bad 'host_keys': host keys: unknown key name 'KEY_A+KEY_B'");
+	ASSERT_FAILS("[keys]\nhost_key = KEY_MUTE\n", -EINVAL,
+		     "t.conf:2: unknown key 'host_key' in [keys]");
+	ASSERT_FAILS("[keys]\ncycle = KEY_F1\n", -EINVAL,
+		     "t.conf:2: unknown key 'cycle' in [keys]");
+	ASSERT_FAILS("[ring]\nhost_keys = KEY_MUTE\n", -EINVAL,
+		     "t.conf:2: unknown key 'host_keys' in [ring]");
+	ASSERT_FAILS("[keys]\n[keys]\n", -EINVAL, "t.conf:2: section [keys] given twice");
+	ASSERT_FAILS("[vm \"vm1\"]\non_stop = away\n", -EINVAL,
+		     "t.conf:2: bad 'on_stop': 'away' is not host or next");
+	ASSERT_FAILS("[vm \"vm1\"]\nfocus_on_start = 2\n", -EINVAL,
+		     "t.conf:2: bad 'focus_on_start': '2' is not yes, no, true, false, 1 or 0");
+	ASSERT_FAILS("[vm \"vm1\"]\nhost_keys = KEY_A\nhost_keys = KEY_B\n", -EINVAL,
+		     "t.conf:3: key 'host_keys' given twice in [vm \"vm1\"]");
+	ASSERT_FAILS("[vm \"vm1\"]\ninclude_host = no\n", -EINVAL,
+		     "t.conf:2: unknown key 'include_host' in [vm \"vm1\"]");
+}
+
+/*
+ * host_keys is bounded twice: by KEYLIST_MAX (host-keys.h, checked by its
+ * own tests and the XML's) and, in the config, by the line length first.
+ */
+TEST(routing_host_keys_long_line)
+{
+	char text[4096];
+	struct config c;
+	struct diag d;
+	size_t n = 0;
+
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "[keys]\nhost_keys=KEY_A");
+	for (char k = 'B'; k <= 'Z'; k++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ",KEY_%c", k);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, ",KEY_1,KEY_2,KEY_3,KEY_4\n");
+	ASSERT_EQ(parse(text, &c, &d), 0);
+	ASSERT_EQ(c.host_keys.n, 30);
+	snprintf(text + n - 1, sizeof(text) - n + 1, ",KEY_5,KEY_6,KEY_7\n");
+	ASSERT_FAILS(text, -EINVAL, "t.conf:2: line longer than 197 bytes");
 }
 
 TEST(ret_untouched_on_error)

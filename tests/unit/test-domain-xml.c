@@ -431,6 +431,155 @@ TEST(metadata_settings_unknown)
 	ASSERT_EQ(parse(doc("vm1", "<description>x</description><vfiokvm:foo " VK_NS "/>")), 0);
 }
 
+/* Two sources of ours, kbd and pad, and SETTINGS inside <vfiokvm:settings>. */
+static const char *with_settings(const char *settings)
+{
+	static char body[16384];
+
+	snprintf(body, sizeof(body),
+		 "<metadata>\n<vfiokvm:settings " VK_NS ">\n%s\n</vfiokvm:settings>\n</metadata>"
+		 "<devices><input type='passthrough' bus='virtio'><source "
+		 "evdev='/dev/input/by-id/vm1-kbd'/></input><input type='passthrough' "
+		 "bus='virtio'><source evdev='/dev/input/by-id/vm1-pad'/></input></devices>",
+		 settings);
+	return doc("vm1", body);
+}
+
+TEST(routing_settings)
+{
+	char text[KEYLIST_TEXT_MAX];
+
+	/* None given: nothing set, nothing pinned. */
+	ASSERT_EQ(parse(with_settings("")), 0);
+	ASSERT_EQ(dom.given, 0);
+	ASSERT_FALSE(dom.sources[0].pinned);
+
+	ASSERT_EQ(parse(with_settings(
+		      "<vfiokvm:host-keys><vfiokvm:key value='KEY_VOLUMEUP'/>\n"
+		      "<vfiokvm:key value='KEY_MUTE'/></vfiokvm:host-keys>\n"
+		      "<vfiokvm:device name='pad' focus='always'/>\n"
+		      "<vfiokvm:focus-on-start value='yes'/><vfiokvm:on-stop value='host'/>")),
+		  0);
+	ASSERT_EQ(dom.given, DOMAIN_GIVEN_HOST_KEYS | DOMAIN_GIVEN_FOCUS_ON_START |
+				     DOMAIN_GIVEN_ON_STOP);
+	ASSERT_TRUE(keylist_format(&dom.host_keys, text, sizeof(text)) > 0);
+	ASSERT_STREQ(text, "KEY_MUTE,KEY_VOLUMEUP");
+	ASSERT_FALSE(dom.sources[0].pinned);
+	ASSERT_TRUE(dom.sources[1].pinned);
+	ASSERT_TRUE(dom.focus_on_start);
+	ASSERT_EQ(dom.on_stop, FOCUS_ON_STOP_HOST);
+
+	/* The other values; an empty host-keys is "none", and set. */
+	ASSERT_EQ(parse(with_settings("<vfiokvm:host-keys/><vfiokvm:focus-on-start value='no'/>"
+				      "<vfiokvm:on-stop value='next'/>")),
+		  0);
+	ASSERT_EQ(dom.given, DOMAIN_GIVEN_HOST_KEYS | DOMAIN_GIVEN_FOCUS_ON_START |
+				     DOMAIN_GIVEN_ON_STOP);
+	ASSERT_EQ(dom.host_keys.n, 0);
+	ASSERT_FALSE(dom.focus_on_start);
+	ASSERT_EQ(dom.on_stop, FOCUS_ON_STOP_NEXT);
+
+	/* <metadata> before or after <devices>: the device is found either way. */
+	ASSERT_EQ(parse(doc("vm1", "<devices><input type='passthrough' bus='virtio'><source "
+				   "evdev='/dev/input/by-id/vm1-pad'/></input></devices><metadata>"
+				   "<vfiokvm:settings " VK_NS "><vfiokvm:device name='pad' "
+				   "focus='always'/></vfiokvm:settings></metadata>")),
+		  0);
+	ASSERT_TRUE(dom.sources[0].pinned);
+}
+
+/* Each routing setting's errors: the element and its line named. */
+TEST(routing_settings_errors)
+{
+	static const struct {
+		const char *settings, *message;
+	} table[] = {
+		{ "<vfiokvm:host-keys><vfiokvm:key value='KEY_NOPE'/></vfiokvm:host-keys>",
+		  "vm1: domain XML line 3: host keys: unknown key name 'KEY_NOPE'" },
+		{ "<vfiokvm:host-keys><vfiokvm:key value='KEY_A'/>\n<vfiokvm:key value='KEY_A'/>"
+		  "</vfiokvm:host-keys>",
+		  "vm1: domain XML line 4: host keys: key 'KEY_A' given twice" },
+		{ "<vfiokvm:host-keys><vfiokvm:key value='KEY_A+KEY_B'/></vfiokvm:host-keys>",
+		  "vm1: domain XML line 3: host keys: unknown key name 'KEY_A+KEY_B'" },
+		{ "<vfiokvm:host-keys><vfiokvm:key/></vfiokvm:host-keys>",
+		  "vm1: domain XML line 3: <vfiokvm:key> without value=" },
+		{ "<vfiokvm:host-keys><vfiokvm:button value='KEY_A'/></vfiokvm:host-keys>",
+		  "vm1: domain XML line 3: unknown element <vfiokvm:button> in "
+		  "<vfiokvm:host-keys>, want <vfiokvm:key>" },
+		{ "<vfiokvm:host-keys mode='x'/>",
+		  "vm1: domain XML line 3: unknown attribute 'mode' on <vfiokvm:host-keys>" },
+		{ "<vfiokvm:host-keys/>\n<vfiokvm:host-keys/>",
+		  "vm1: domain XML line 4: <vfiokvm:host-keys> given twice" },
+		{ "<vfiokvm:device name='mouse' focus='always'/>",
+		  "vm1: domain XML line 3: <vfiokvm:device name='mouse'> is not one of the "
+		  "domain's input sources of ours (/dev/input/by-id/vm1-mouse)" },
+		{ "<vfiokvm:device name='pad' focus='follow'/>",
+		  "vm1: domain XML line 3: <vfiokvm:device name='pad'>: focus='follow' is not "
+		  "'always'" },
+		{ "<vfiokvm:device name='pad'/>",
+		  "vm1: domain XML line 3: <vfiokvm:device name='pad'> without focus=" },
+		{ "<vfiokvm:device focus='always'/>",
+		  "vm1: domain XML line 3: <vfiokvm:device> without name=" },
+		{ "<vfiokvm:device name='pad' focus='always' grab='yes'/>",
+		  "vm1: domain XML line 3: unknown attribute 'grab' on <vfiokvm:device>" },
+		{ "<vfiokvm:device name='pad' focus='always'/>\n"
+		  "<vfiokvm:device name='pad' focus='always'/>",
+		  "vm1: domain XML line 4: <vfiokvm:device name='pad'> given twice" },
+		{ "<vfiokvm:focus-on-start value='maybe'/>",
+		  "vm1: domain XML line 3: <vfiokvm:focus-on-start>: value 'maybe' is not yes or "
+		  "no" },
+		{ "<vfiokvm:focus-on-start/>",
+		  "vm1: domain XML line 3: <vfiokvm:focus-on-start> without value=" },
+		{ "<vfiokvm:focus-on-start value='yes'/>\n<vfiokvm:focus-on-start value='no'/>",
+		  "vm1: domain XML line 4: <vfiokvm:focus-on-start> given twice" },
+		{ "<vfiokvm:on-stop value='previous'/>",
+		  "vm1: domain XML line 3: <vfiokvm:on-stop>: value 'previous' is not host or "
+		  "next" },
+		{ "<vfiokvm:on-stop value='host' when='x'/>",
+		  "vm1: domain XML line 3: unknown attribute 'when' on <vfiokvm:on-stop>" },
+		{ "<vfiokvm:on-stop value='host'/><vfiokvm:on-stop value='next'/>",
+		  "vm1: domain XML line 3: <vfiokvm:on-stop> given twice" },
+		{ "<vfiokvm:on-stop><vfiokvm:x/></vfiokvm:on-stop>",
+		  "vm1: domain XML line 3: <vfiokvm:on-stop> without value=" },
+		{ "<vfiokvm:focus_on_start value='yes'/>",
+		  "vm1: domain XML line 3: unknown element <vfiokvm:focus_on_start> in vfio-kvm "
+		  "settings" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
+		if (parse(with_settings(table[i].settings)) != -EINVAL ||
+		    strcmp(diag.msg, table[i].message) != 0)
+			TEST_FAIL("case %zu: '%s', want '%s'", i, diag.msg, table[i].message);
+	/* The bare form is for the hotkey only. */
+	ASSERT_EQ(parse(doc("vm1", "<metadata><vfiokvm:on-stop " VK_NS
+				   " value='host'/></metadata>")),
+		  -EINVAL);
+	ASSERT_STREQ(diag.msg, "vm1: domain XML line 1: unknown element <vfiokvm:on-stop> in "
+			       "vfio-kvm settings");
+}
+
+/* host_keys are bounded: KEYLIST_MAX keys, no more. */
+TEST(routing_host_keys_limit)
+{
+	char settings[8192];
+	size_t n = 0;
+
+	n += (size_t)snprintf(settings + n, sizeof(settings) - n, "<vfiokvm:host-keys>");
+	/* KEY_F1 … KEY_F24, then KEY_A … */
+	for (int i = 0; i < KEYLIST_MAX; i++)
+		n += (size_t)snprintf(settings + n, sizeof(settings) - n,
+				      i < 24 ? "<vfiokvm:key value='KEY_F%d'/>"
+					     : "<vfiokvm:key value='KEY_%c'/>",
+				      i < 24 ? i + 1 : 'A' + i - 24);
+	snprintf(settings + n, sizeof(settings) - n, "</vfiokvm:host-keys>");
+	ASSERT_EQ(parse(with_settings(settings)), 0);
+	ASSERT_EQ(dom.host_keys.n, KEYLIST_MAX);
+	snprintf(settings + n, sizeof(settings) - n,
+		 "<vfiokvm:key value='KEY_MUTE'/></vfiokvm:host-keys>");
+	ASSERT_EQ(parse(with_settings(settings)), -EINVAL);
+	ASSERT_STREQ(diag.msg, "vm1: domain XML line 3: host keys: more than 32 keys");
+}
+
 /* The documented example parses as it says. */
 TEST(example_win10)
 {

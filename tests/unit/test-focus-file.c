@@ -246,37 +246,81 @@ TEST(drop_focused_vm)
 	/* Not focused: nothing happens. */
 	gone = *ring_member_entry(ms.m[0]);
 	ms.m[0] = ring_leave(ms.m[0]);
-	ASSERT_EQ(focus_file_drop(dir, &gone, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, FOCUS_ON_STOP_NEXT, &res, &d), 0);
 	ASSERT_FALSE(res.changed);
 	ASSERT_STREQ(res.target, "vm2");
 
 	/* Focused: the next one takes over. */
 	gone = *ring_member_entry(ms.m[1]);
 	ms.m[1] = ring_leave(ms.m[1]);
-	ASSERT_EQ(focus_file_drop(dir, &gone, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, FOCUS_ON_STOP_NEXT, &res, &d), 0);
 	ASSERT_TRUE(res.changed);
 	ASSERT_STREQ(res.target, "vm3");
 	ASSERT_STREQ(res.previous, "vm2");
 
 	/* The last in the ring: wraps to the host... */
 	gone = *ring_member_entry(ms.m[2]);
-	ASSERT_EQ(focus_file_drop(dir, &gone, true, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, FOCUS_ON_STOP_NEXT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 
 	/* ...or, without it, to the first VM; with none left, to the host anyway. */
 	ASSERT_EQ(join(dir, &ms, 3, "vm4"), 0);
 	ASSERT_EQ(focus_file_set(dir, "vm4", NO_EVENT, &res, &d), 0);
 	gone = *ring_member_entry(ms.m[3]);
-	ASSERT_EQ(focus_file_drop(dir, &gone, false, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, FOCUS_ON_STOP_NEXT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "vm3");
 	gone = *ring_member_entry(ms.m[2]);
 	ms.m[2] = ring_leave(ms.m[2]);
 	ms.m[3] = ring_leave(ms.m[3]);
-	ASSERT_EQ(focus_file_drop(dir, &gone, false, &res, &d), 0);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, FOCUS_ON_STOP_NEXT, &res, &d), 0);
 	ASSERT_STREQ(res.target, "host");
 
 	snprintf(gone.vm, sizeof(gone.vm), "host");
-	ASSERT_EQ(focus_file_drop(dir, &gone, false, &res, &d), -EINVAL);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, FOCUS_ON_STOP_NEXT, &res, &d), -EINVAL);
+}
+
+TEST(drop_focused_vm_on_stop_host)
+{
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-focus");
+	_cleanup_(members_leave) struct members ms = {{0}};
+	struct focus_file_result res;
+	struct ring_entry gone;
+	struct diag d = {{0}};
+
+	ASSERT_EQ(join(dir, &ms, 0, "vm1"), 0);
+	ASSERT_EQ(join(dir, &ms, 1, "vm2"), 0);
+	ASSERT_EQ(focus_file_set(dir, "vm1", NO_EVENT, &res, &d), 0);
+
+	/* Not focused: nothing happens, whatever on_stop says. */
+	gone = *ring_member_entry(ms.m[1]);
+	ms.m[1] = ring_leave(ms.m[1]);
+	ASSERT_EQ(focus_file_drop(dir, &gone, true, FOCUS_ON_STOP_HOST, &res, &d), 0);
+	ASSERT_FALSE(res.changed);
+	ASSERT_STREQ(res.target, "vm1");
+
+	/* Focused, with vm3 next in the ring: the host all the same, even without
+	 * include_host. */
+	ASSERT_EQ(join(dir, &ms, 2, "vm3"), 0);
+	gone = *ring_member_entry(ms.m[0]);
+	ms.m[0] = ring_leave(ms.m[0]);
+	ASSERT_EQ(focus_file_drop(dir, &gone, false, FOCUS_ON_STOP_HOST, &res, &d), 0);
+	ASSERT_TRUE(res.changed);
+	ASSERT_STREQ(res.target, "host");
+	ASSERT_STREQ(res.previous, "vm1");
+}
+
+TEST(on_stop_names)
+{
+	enum focus_on_stop o = FOCUS_ON_STOP_HOST;
+
+	ASSERT_EQ(focus_on_stop_from_string("next", &o), 0);
+	ASSERT_EQ(o, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(focus_on_stop_from_string("host", &o), 0);
+	ASSERT_EQ(o, FOCUS_ON_STOP_HOST);
+	ASSERT_EQ(focus_on_stop_from_string("Host", &o), -EINVAL);
+	ASSERT_EQ(focus_on_stop_from_string("", &o), -EINVAL);
+	ASSERT_STREQ(focus_on_stop_to_string(FOCUS_ON_STOP_NEXT), "next");
+	ASSERT_STREQ(focus_on_stop_to_string(FOCUS_ON_STOP_HOST), "host");
 }
 
 /*

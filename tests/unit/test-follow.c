@@ -207,6 +207,52 @@ TEST(held_lock_cycle_switches_once_the_lock_is_free)
 	rig_close(&r);
 }
 
+/* A reload's new cycle hotkey while the old one is half held: the old combo ends as
+ * it began, and the new one is in effect once every key is up. */
+TEST(new_base_bindings_wait_until_no_key_is_held)
+{
+	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-follow");
+	struct hotkey_binding base[FOLLOW_BASE_BINDINGS];
+	const struct hotkey_binding *fired = NULL;
+	struct rig r;
+	unsigned n;
+
+	ASSERT_TRUE(dir != NULL);
+	rig_open(&r, dir, "vm1");
+	memcpy(base, r.f.base, sizeof(base));
+	binding(&base[HOTKEY_CYCLE], HOTKEY_CYCLE, "KEY_LEFTCTRL+KEY_F12");
+
+	/* Idle: at once. */
+	n = r.seen.n_bindings;
+	follow_set_base(&r.f, base);
+	ASSERT_EQ(r.seen.n_bindings, n + 1);
+	ASSERT_TRUE(hotkey_uses_key(&r.hk, KEY_F12));
+
+	/* Back to the default, with Ctrl held: the F12 combo still completes. */
+	binding(&base[HOTKEY_CYCLE], HOTKEY_CYCLE, CONFIG_DEFAULT_CYCLE);
+	ASSERT_TRUE(hotkey_feed(&r.hk, KEY_LEFTCTRL, 1, &fired));
+	follow_set_base(&r.f, base);
+	ASSERT_EQ(r.seen.n_bindings, n + 1);
+	ASSERT_FALSE(hotkey_feed(&r.hk, KEY_F12, 1, &fired));
+	ASSERT_FALSE(hotkey_feed(&r.hk, KEY_F12, 0, &fired));
+	follow_idle(&r.f);
+	ASSERT_EQ(r.seen.n_bindings, n + 1);
+	ASSERT_TRUE(hotkey_feed(&r.hk, KEY_LEFTCTRL, 0, &fired));
+	ASSERT_TRUE(fired != NULL);
+	ASSERT_EQ(fired->action, HOTKEY_CYCLE);
+	/* Every key up: the new bindings. */
+	follow_idle(&r.f);
+	ASSERT_EQ(r.seen.n_bindings, n + 2);
+	ASSERT_FALSE(hotkey_uses_key(&r.hk, KEY_F12));
+	ASSERT_TRUE(hotkey_feed(&r.hk, KEY_LEFTCTRL, 1, &fired));
+	ASSERT_FALSE(hotkey_feed(&r.hk, KEY_RIGHTCTRL, 1, &fired));
+	ASSERT_FALSE(hotkey_feed(&r.hk, KEY_RIGHTCTRL, 0, &fired));
+	ASSERT_TRUE(hotkey_feed(&r.hk, KEY_LEFTCTRL, 0, &fired));
+	ASSERT_TRUE(fired != NULL);
+	ASSERT_EQ(fired->action, HOTKEY_CYCLE);
+	rig_close(&r);
+}
+
 TEST(a_watch_that_fails_returns_its_own_errno)
 {
 	_cleanup_(tmpdir_freep) char *dir = tmpdir_new("vk-follow");

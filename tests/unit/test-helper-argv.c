@@ -54,6 +54,9 @@ static void assert_same(const struct helper_args *a, const struct helper_args *b
 	ASSERT_EQ(a->bus, b->bus);
 	ASSERT_STREQ(a->run_dir, b->run_dir);
 	ASSERT_STREQ(a->cache_dir, b->cache_dir);
+	ASSERT_EQ(a->on_stop, b->on_stop);
+	ASSERT_STREQ(a->config, b->config);
+	ASSERT_EQ(a->fixed, b->fixed);
 	ASSERT_TRUE(keylist_equal(&a->host_keys, &b->host_keys));
 }
 
@@ -114,6 +117,37 @@ TEST(round_trip_every_field)
 	strcpy(a.cache_dir, "/var/tmp/vk-cache");
 	a.devices[0].pinned = true;
 	set_host_keys(&a.host_keys, "KEY_VOLUMEUP, KEY_VOLUMEDOWN, KEY_MUTE, KEY_PLAYPAUSE");
+	a.on_stop = FOCUS_ON_STOP_HOST;
+	strcpy(a.config, "/etc/vfio-kvm.conf");
+	a.fixed = HELPER_FIXED_DIRECT | HELPER_FIXED_HOST_KEYS | HELPER_FIXED_ON_STOP;
+	round_trip(&a, &b);
+	assert_same(&a, &b);
+}
+
+/* The reload settings as written: only what differs from the helper's default. */
+TEST(round_trip_reload_settings)
+{
+	_cleanup_(helper_argv_freep) char **argv = NULL;
+	struct helper_args a, b;
+
+	helper_args_init(&a);
+	strcpy(a.vm, "vm1");
+	add_device(&a, "kbd", NULL);
+	ASSERT_EQ(a.on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_STREQ(a.config, "");
+	ASSERT_EQ(a.fixed, 0);
+	ASSERT_EQ(helper_args_write(HELPER, &a, &argv, NULL), 0);
+	ASSERT_FALSE(strstr(join(argv), "--on-stop"));
+	ASSERT_FALSE(strstr(join(argv), "--config"));
+	ASSERT_FALSE(strstr(join(argv), "--fixed"));
+	argv = helper_argv_free(argv);
+
+	a.fixed = HELPER_FIXED_ON_STOP;
+	a.on_stop = FOCUS_ON_STOP_HOST;
+	strcpy(a.config, "/etc/vfio-kvm.conf");
+	ASSERT_EQ(helper_args_write(HELPER, &a, &argv, NULL), 0);
+	ASSERT_CONTAINS(join(argv),
+			" --on-stop host --config /etc/vfio-kvm.conf --fixed on-stop");
 	round_trip(&a, &b);
 	assert_same(&a, &b);
 }
@@ -327,9 +361,9 @@ static const struct refusal refusals[] = {
 	{-EINVAL, "--device '/x/vm1-a': option 'toggle=KEY_A' given twice",
 	 {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,toggle=KEY_B,toggle=KEY_A"}},
 	{-EINVAL, "empty hotkey", {"--vm", "vm1", "--device", "/x/a=/x/vm1-a,toggle="}},
-	{-EINVAL, "key list: unknown key name 'KEY_NOPE'",
+	{-EINVAL, "host keys: unknown key name 'KEY_NOPE'",
 	 {"--vm", "vm1", DEV, "--host-keys", "KEY_MUTE,KEY_NOPE"}},
-	{-EINVAL, "key list: key 'KEY_MUTE' given twice",
+	{-EINVAL, "host keys: key 'KEY_MUTE' given twice",
 	 {"--vm", "vm1", DEV, "--host-keys", "KEY_MUTE,KEY_MUTE"}},
 	{-EINVAL, "--host-keys given twice",
 	 {"--vm", "vm1", DEV, "--host-keys", "KEY_MUTE", "--host-keys", "KEY_VOLUMEUP"}},
@@ -351,6 +385,16 @@ static const struct refusal refusals[] = {
 	 {"--vm", "vm1", DEV, "--run-dir", "/" LONG190 "/" LONG190}},
 	{-EINVAL, "--cache-dir with a control character",
 	 {"--vm", "vm1", DEV, "--cache-dir", "/a\nb"}},
+	{-EINVAL, "--on-stop 'previous': expected host or next",
+	 {"--vm", "vm1", DEV, "--on-stop", "previous"}},
+	{-EINVAL, "--config 'etc/x.conf': not an absolute path",
+	 {"--vm", "vm1", DEV, "--config", "etc/x.conf"}},
+	{-EINVAL, "--fixed 'cycle': expected direct, host-keys or on-stop",
+	 {"--vm", "vm1", DEV, "--fixed", "direct,cycle"}},
+	{-EINVAL, "--fixed '': expected direct, host-keys or on-stop",
+	 {"--vm", "vm1", DEV, "--fixed", "direct,"}},
+	{-EINVAL, "--fixed: 'on-stop' given twice",
+	 {"--vm", "vm1", DEV, "--fixed", "on-stop,on-stop"}},
 	{-EINVAL, "unknown option '--frob'", {"--vm", "vm1", DEV, "--frob"}},
 	{-EINVAL, "unknown option '--focus=1'", {"--vm", "vm1", DEV, "--focus=1"}},
 	{-EINVAL, "option '--vm' needs a value", {DEV, "--vm"}},

@@ -559,9 +559,61 @@ TEST(cli_check_good)
 	ASSERT_CONTAINS(res.out, "VM vm1: unit vfio-kvm-vm1.service\n");
 	ASSERT_CONTAINS(res.out, "  passthrough /dev/input/by-id/" ABSENT
 				 " -> /dev/input/by-id/vm1-" ABSENT " (not present now)\n");
-	ASSERT_CONTAINS(res.out, "  direct   KEY_LEFTALT+KEY_1 (from the config)\n");
+	ASSERT_CONTAINS(res.out, "  direct   KEY_LEFTALT+KEY_1 (config [vm])\n");
 	ASSERT_CONTAINS(res.out, "helper: " HELPER_PATH " --vm vm1 --device /dev/input/by-id/");
-	ASSERT_CONTAINS(res.out, "--hotkey direct=KEY_LEFTALT+KEY_1\n");
+	ASSERT_CONTAINS(res.out, "--hotkey direct=KEY_LEFTALT+KEY_1 --config /etc/vfio-kvm.conf\n");
+}
+
+/* Every routing setting in effect, and where it comes from, as a user reads it. */
+TEST(cli_check_routing_settings)
+{
+	static const char xml[] =
+	    "<domain type='kvm'><name>vm1</name><metadata><vfiokvm:settings "
+	    "xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>\n<vfiokvm:host-keys>"
+	    "<vfiokvm:key value='KEY_VOLUMEUP'/><vfiokvm:key value='KEY_MUTE'/>"
+	    "</vfiokvm:host-keys>\n<vfiokvm:device name='" ABSENT "-pad' focus='always'/>\n"
+	    "<vfiokvm:on-stop value='host'/></vfiokvm:settings></metadata><devices>"
+	    "<input type='passthrough' bus='virtio'><source evdev='/dev/input/by-id/vm1-" ABSENT
+	    "'/></input><input type='passthrough' bus='virtio'><source evdev="
+	    "'/dev/input/by-id/vm1-" ABSENT "-pad'/></input></devices></domain>";
+	struct result res;
+	const char *conf = tmpfile_with("routing.conf",
+					"[ring]\nfocus_on_start = yes\non_stop = next\n"
+					"[keys]\nhost_keys = KEY_PLAYPAUSE\n"
+					"[vm \"vm2\"]\nhost_keys =\n");
+	const char *xml_path = tmpfile_with("routing.xml", xml);
+
+	run((char *[]){ CLI, "check", "--config", (char *)conf, "--xml", (char *)xml_path, NULL },
+	    "", 0, &res);
+	ASSERT_EQ(res.status, 0);
+	ASSERT_STREQ(res.err, "");
+	/* The config alone. */
+	ASSERT_CONTAINS(res.out,
+			"\nfocus_on_start: yes\non_stop: next\nhost_keys: KEY_PLAYPAUSE\n");
+	ASSERT_CONTAINS(res.out, "[vm \"vm2\"]:\n  direct   (none)\n"
+				 "  host_keys: (none) (config [vm])\n"
+				 "  focus_on_start: yes (config)\n  on_stop: next (config)\n");
+	/* The domain: the XML over the config. */
+	ASSERT_CONTAINS(res.out,
+			"/dev/input/by-id/vm1-" ABSENT "-pad (focus=always) (not present now)\n");
+	ASSERT_CONTAINS(res.out, "  host_keys: KEY_MUTE,KEY_VOLUMEUP (domain XML)\n"
+				 "  focus_on_start: yes (config)\n  on_stop: host (domain XML)\n");
+	ASSERT_CONTAINS(res.out, " --focus --hotkey cycle=");
+	ASSERT_CONTAINS(res.out,
+			" --on-stop host --config /etc/vfio-kvm.conf --fixed host-keys,on-stop\n");
+
+	/* A pinned device that is not one of the domain's sources: named, with its line. */
+	conf = tmpfile_with("bad.xml",
+			    "<domain type='kvm'><name>vm1</name><metadata>\n<vfiokvm:settings "
+			    "xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>\n"
+			    "<vfiokvm:device name='pad' focus='always'/></vfiokvm:settings>"
+			    "</metadata><devices><input type='passthrough' bus='virtio'><source "
+			    "evdev='/dev/input/by-id/vm1-kbd'/></input></devices></domain>");
+	run((char *[]){ CLI, "check", "--xml", (char *)conf, NULL }, "", 0, &res);
+	ASSERT_EQ(res.status, 1);
+	ASSERT_CONTAINS(res.err, "bad.xml: vm1: domain XML line 3: <vfiokvm:device name='pad'> is "
+				 "not one of the domain's input sources of ours "
+				 "(/dev/input/by-id/vm1-pad)\n");
 }
 
 TEST(cli_check_stdin_not_ours)

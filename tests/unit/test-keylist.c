@@ -51,18 +51,18 @@ TEST(refusals_name_the_part_and_leave_ret_alone)
 		int error;
 		const char *msg;
 	} cases[] = {
-		{"KEY_MUTE,KEY_NOPE", -EINVAL, "key list: unknown key name 'KEY_NOPE'"},
-		{"KEY_MUTE,,KEY_A", -EINVAL, "key list 'KEY_MUTE,,KEY_A': empty key name"},
+		{"KEY_MUTE,KEY_NOPE", -EINVAL, "host keys: unknown key name 'KEY_NOPE'"},
+		{"KEY_MUTE,,KEY_A", -EINVAL, "host keys 'KEY_MUTE,,KEY_A': empty key name"},
 		{"KEY_MUTE,", -EINVAL, "empty key name"},
 		{",KEY_MUTE", -EINVAL, "empty key name"},
-		{"KEY_MUTE , KEY_MUTE", -EINVAL, "key list: key 'KEY_MUTE' given twice"},
-		{"KEY_RESERVED", -EINVAL, "key list: 'KEY_RESERVED' is not a key"},
-		{"KEY_MAX", -EINVAL, "key list: 'KEY_MAX' is not a key"},
+		{"KEY_MUTE , KEY_MUTE", -EINVAL, "host keys: key 'KEY_MUTE' given twice"},
+		{"KEY_RESERVED", -EINVAL, "host keys: 'KEY_RESERVED' is not a key"},
+		{"KEY_MAX", -EINVAL, "host keys: 'KEY_MAX' is not a key"},
 		{"KEY_A+KEY_B", -EINVAL, "unknown key name 'KEY_A+KEY_B'"},
 		{"KEY_A KEY_B", -EINVAL, "unknown key name 'KEY_A KEY_B'"},
 		{"REL_X", -EINVAL, "unknown key name 'REL_X'"},
 		/* Hostile bytes are shown as '?': the message stays one printable line. */
-		{"KEY_A,,\n\x1b[2J", -EINVAL, "key list 'KEY_A,,??[2J': empty key name"},
+		{"KEY_A,,\n\x1b[2J", -EINVAL, "host keys 'KEY_A,,??[2J': empty key name"},
 		{"KEY_\x1b[2J", -EINVAL, "unknown key name 'KEY_?[2J'"},
 	};
 	struct keylist l = {.n = 1, .codes = {KEY_Z}};

@@ -130,7 +130,8 @@ TEST(argv_passthrough_and_evdev_defaults)
 			    "toggle=KEY_SCROLLLOCK"
 			    " --hotkey cycle=KEY_LEFTCTRL+KEY_RIGHTCTRL"
 			    " --hotkey host=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_H"
-			    " --hotkey release=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_ESC");
+			    " --hotkey release=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_ESC"
+			    " --config /etc/vfio-kvm.conf");
 }
 
 TEST(argv_direct_from_config_host_disabled_focus)
@@ -206,6 +207,70 @@ TEST(argv_no_host_when_the_host_is_out_of_the_cycle)
 	ASSERT_FALSE(strstr(join(argv2), "--no-host"));
 }
 
+/* Per-VM settings: the XML over [vm "NAME"] over the global key over the default. */
+TEST(settings_in_effect_and_their_origin)
+{
+	static const char xml_settings[] =
+	    "<domain type='kvm'><name>vm1</name><metadata><vfiokvm:settings "
+	    "xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'><vfiokvm:host-keys>"
+	    "<vfiokvm:key value='KEY_MUTE'/></vfiokvm:host-keys><vfiokvm:device name='pad' "
+	    "focus='always'/><vfiokvm:on-stop value='host'/></vfiokvm:settings></metadata>"
+	    "<devices><input type='passthrough' bus='virtio'><source "
+	    "evdev='/dev/input/by-id/vm1-kbd'/></input><input type='passthrough' bus='virtio'>"
+	    "<source evdev='/dev/input/by-id/vm1-pad'/></input></devices></domain>";
+	_cleanup_(unit_strv_freep) char **argv = NULL;
+	struct unit_settings st;
+	struct helper_args a;
+	struct domain domain;
+	struct config config;
+
+	/* Defaults. */
+	load(xml_two, "", &domain, &config);
+	unit_settings_resolve(&domain, &config, &st);
+	ASSERT_EQ(st.host_keys.n, 0);
+	ASSERT_EQ(st.host_keys_from, UNIT_FROM_DEFAULT);
+	ASSERT_FALSE(st.focus_on_start);
+	ASSERT_EQ(st.focus_on_start_from, UNIT_FROM_DEFAULT);
+	ASSERT_EQ(st.on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(st.on_stop_from, UNIT_FROM_DEFAULT);
+	ASSERT_EQ(st.direct.n, 0);
+
+	/* Global, then [vm] over it key by key. */
+	load(xml_two, "[ring]\nfocus_on_start = yes\non_stop = host\n[keys]\nhost_keys = KEY_MUTE\n"
+		      "[vm \"vm1\"]\non_stop = next\nhotkey = KEY_F1\n",
+	     &domain, &config);
+	unit_settings_resolve(&domain, &config, &st);
+	ASSERT_EQ(st.host_keys.n, 1);
+	ASSERT_EQ(st.host_keys_from, UNIT_FROM_CONFIG);
+	ASSERT_TRUE(st.focus_on_start);
+	ASSERT_EQ(st.focus_on_start_from, UNIT_FROM_CONFIG);
+	ASSERT_EQ(st.on_stop, FOCUS_ON_STOP_NEXT);
+	ASSERT_EQ(st.on_stop_from, UNIT_FROM_CONFIG_VM);
+	ASSERT_EQ(st.direct_from, UNIT_FROM_CONFIG_VM);
+	ASSERT_STREQ(unit_origin_to_string(st.on_stop_from), "config [vm]");
+
+	/* The XML over all of them; what it sets is fixed for a reload. */
+	load(xml_settings, "[ring]\non_stop = next\nfocus_on_start = yes\n[keys]\n"
+			   "host_keys = KEY_VOLUMEUP, KEY_VOLUMEDOWN\n"
+			   "[vm \"vm1\"]\non_stop = next\n",
+	     &domain, &config);
+	unit_settings_resolve(&domain, &config, &st);
+	ASSERT_EQ(st.host_keys.n, 1);
+	ASSERT_EQ(st.host_keys_from, UNIT_FROM_XML);
+	ASSERT_EQ(st.on_stop, FOCUS_ON_STOP_HOST);
+	ASSERT_EQ(st.on_stop_from, UNIT_FROM_XML);
+	ASSERT_EQ(st.focus_on_start_from, UNIT_FROM_CONFIG);
+	ASSERT_STREQ(unit_origin_to_string(st.on_stop_from), "domain XML");
+	ASSERT_EQ(unit_helper_args(&domain, &config, false, &a, NULL), 0);
+	ASSERT_FALSE(a.devices[0].pinned);
+	ASSERT_TRUE(a.devices[1].pinned);
+	ASSERT_EQ(a.host_keys.n, 1);
+	ASSERT_EQ(a.fixed, HELPER_FIXED_HOST_KEYS | HELPER_FIXED_ON_STOP);
+	ASSERT_EQ(unit_helper_argv(HELPER, &domain, &config, false, &argv, NULL), 0);
+	ASSERT_CONTAINS(join(argv), " --on-stop host --config /etc/vfio-kvm.conf "
+				    "--fixed host-keys,on-stop");
+}
+
 TEST(argv_every_option_at_once_fits)
 {
 	_cleanup_(unit_strv_freep) char **argv = NULL;
@@ -214,9 +279,11 @@ TEST(argv_every_option_at_once_fits)
 	struct config config;
 	size_t n = 0;
 
-	p += sprintf(p, "<domain type='kvm'><name>vm1</name><metadata><vfiokvm:hotkey "
-			"xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'><vfiokvm:key "
-			"value='KEY_F1'/></vfiokvm:hotkey></metadata><devices>");
+	p += sprintf(p, "<domain type='kvm'><name>vm1</name><metadata><vfiokvm:settings "
+			"xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'><vfiokvm:hotkey>"
+			"<vfiokvm:key value='KEY_F1'/></vfiokvm:hotkey><vfiokvm:host-keys>"
+			"<vfiokvm:key value='KEY_MUTE'/></vfiokvm:host-keys><vfiokvm:on-stop "
+			"value='host'/></vfiokvm:settings></metadata><devices>");
 	for (int i = 0; i < DOMAIN_SOURCES_MAX; i++)
 		p += sprintf(p, "<input type='passthrough' bus='virtio'><source "
 				"evdev='/dev/input/by-id/vm1-k%d'/></input>", i);
@@ -226,9 +293,10 @@ TEST(argv_every_option_at_once_fits)
 	ASSERT_EQ(unit_helper_argv(HELPER, &domain, &config, true, &argv, NULL), 0);
 	while (argv[n])
 		n++;
-	ASSERT_EQ(n, UNIT_ARGV_MAX);
+	ASSERT_TRUE(n <= UNIT_ARGV_MAX);
 	ASSERT_CONTAINS(join(argv), " --focus --no-host --hotkey cycle=");
-	ASSERT_CONTAINS(join(argv), " --hotkey direct=KEY_F1");
+	ASSERT_CONTAINS(join(argv), " --hotkey direct=KEY_F1 --host-keys KEY_MUTE --on-stop host "
+				    "--config /etc/vfio-kvm.conf --fixed direct,host-keys,on-stop");
 }
 
 TEST(vm_named_host_is_refused)
@@ -273,7 +341,8 @@ static void mock_record_properties(struct mock *mk, sd_bus_message *m)
 	while (sd_bus_message_enter_container(m, 'r', "sv") > 0) {
 		sd_bus_message_read(m, "s", &name);
 		sd_bus_message_peek_type(m, &type, &contents);
-		if (strcmp(name, "ExecStart") == 0 && strcmp(contents, "a(sasb)") == 0) {
+		if ((strcmp(name, "ExecStart") == 0 || strcmp(name, "ExecReload") == 0) &&
+		    strcmp(contents, "a(sasb)") == 0) {
 			const char *path, *arg;
 			int ignore;
 
@@ -281,7 +350,7 @@ static void mock_record_properties(struct mock *mk, sd_bus_message *m)
 			sd_bus_message_enter_container(m, 'a', "(sasb)");
 			while (sd_bus_message_enter_container(m, 'r', "sasb") > 0) {
 				sd_bus_message_read(m, "s", &path);
-				fprintf(mk->report, "ExecStart=%s [", path);
+				fprintf(mk->report, "%s=%s [", name, path);
 				sd_bus_message_enter_container(m, 'a', "s");
 				while (sd_bus_message_read(m, "s", &arg) > 0)
 					fprintf(mk->report, " %s", arg);
@@ -598,7 +667,9 @@ TEST(start_sends_properties_and_waits_for_our_job)
 			"/dev/input/by-id/mouse=/dev/input/by-id/vm1-mouse,toggle=KEY_SCROLLLOCK "
 			"--hotkey cycle=KEY_LEFTCTRL+KEY_RIGHTCTRL --hotkey "
 			"host=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_H --hotkey "
-			"release=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_ESC ] 0\n");
+			"release=KEY_LEFTCTRL+KEY_RIGHTCTRL+KEY_ESC --config /etc/vfio-kvm.conf ] 0\n");
+	/* systemd puts the main pid in for $MAINPID. */
+	ASSERT_CONTAINS(run.report, "\nExecReload=" HELPER " [ " HELPER " --reload $MAINPID ] 0\n");
 	/* Never StandardOutput= etc.: systemd's defaults send them to the journal. */
 	ASSERT_FALSE(strstr(run.report, "Standard"));
 	/* Exactly these properties, in this order: none added, none lost. */
@@ -611,7 +682,7 @@ TEST(start_sends_properties_and_waits_for_our_job)
 		     "MemoryDenyWriteExecute RestrictSUIDSGID CapabilityBoundingSet "
 		     "ProtectKernelLogs ProtectClock ProtectHostname ProtectProc ProcSubset "
 		     "PrivateMounts RestrictNamespaces RestrictRealtime SystemCallArchitectures "
-		     "SystemCallFilter SystemCallFilter IPAddressDeny ExecStart");
+		     "SystemCallFilter SystemCallFilter IPAddressDeny ExecStart ExecReload");
 }
 
 TEST(start_failure_says_result_and_journal)

@@ -39,3 +39,11 @@ TESTS += test-helper-argv
 test_helper_argv_SOURCES = tests/unit/test-helper-argv.c tests/test.h
 test_helper_argv_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBEVDEV_CFLAGS)
 test_helper_argv_LDADD = $(VKCOMMON_LIBS)
+
+# The unit's ExecReload asking a helper to reload (helper/reload.c).
+check_PROGRAMS += test-reload
+TESTS += test-reload
+test_reload_SOURCES = tests/unit/test-reload.c tests/test.h helper/reload.c helper/reload.h
+test_reload_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/helper \
+	$(LIBSYSTEMD_CFLAGS)
+test_reload_LDADD = $(VKCOMMON_LIBS)

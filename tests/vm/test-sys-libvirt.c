@@ -39,6 +39,7 @@
 #define BYID "/dev/input/by-id"
 #define HOOK_PATH "/etc/libvirt/hooks/qemu.d/vfio-kvm"
 #define RUN "/run/vfio-kvm"
+#define CONFIG "/etc/vfio-kvm.conf"
 /* Starting a domain under nested emulation is slow, but it ends. */
 #define VIRSH "timeout 180 virsh -q"
 
@@ -267,9 +268,9 @@ static void sys_teardown(struct sys *s)
 	      VIRSH " list --all --name | while read -r vm; do case $vm in vm[1-3])"
 	            " " VIRSH " destroy $vm; " VIRSH " undefine $vm;; esac; done;"
 	            " timeout 60 systemctl stop vfio-kvm-vm1.service vfio-kvm-vm2.service"
-	            " vfio-kvm-vm3.service;"
+	            " vfio-kvm-vm3.service vfio-kvm-vm4.service;"
 	            " systemctl reset-failed vfio-kvm-vm1.service vfio-kvm-vm2.service"
-	            " vfio-kvm-vm3.service;"
+	            " vfio-kvm-vm3.service vfio-kvm-vm4.service; rm -f " CONFIG ";"
 	            " for u in " NOT_OURS_UUID_LONG " " NOT_OURS_UUID_UTF8 "; do"
 	            " " VIRSH " destroy $u; " VIRSH " undefine $u; done");
 	s->kbd = vt_dev_free(s->kbd);
@@ -808,6 +809,135 @@ TEST(libvirtd_restart_keeps_the_units)
 	}
 	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
 	/* Stopping the VMs afterwards: destroying_the_focused_vm_moves_focus_on. */
+}
+
+/* --- reload, focus_on_start, on_stop ------------------------------------------------ */
+
+/* Keys the test keyboard has (vmtest.c): a new cycle hotkey of two of them. */
+static const unsigned new_cycle_keys[] = {KEY_LEFTCTRL, KEY_Q};
+
+/* Writes TEXT as the config ("" removes it: the defaults). Returns 0 or -EIO. */
+static int config_write(const char *text)
+{
+	FILE *f;
+
+	if (!text[0])
+		return unlink(CONFIG) == 0 || errno == ENOENT ? 0 : -errno;
+	f = fopen(CONFIG, "we");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* Back to the defaults in the file and in the running helpers. */
+static void config_reset(void)
+{
+	(void)config_write("");
+	(void)vt_sh(NULL, 0, "timeout 60 vfio-kvm reload");
+}
+
+/*
+ * The cycle hotkey changed in the config while two VMs run: after `vfio-kvm
+ * reload` the new one cycles and the old one does not. A config with a typo
+ * is refused with its file:line, by `vfio-kvm reload` and by `systemctl
+ * reload`, and the helpers keep the hotkey they have.
+ */
+TEST(reload_changes_the_cycle_hotkey)
+{
+	char out[4096];
+
+	ASSERT_EQ(shared_begin(), 0);
+	ASSERT_EQ(config_write("[hotkeys]\ncycle = KEY_LEFTCTRL+KEY_Q\n"), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 60 vfio-kvm reload"), 0);
+	ASSERT_CONTAINS(out, "vm1: reloaded\n");
+	ASSERT_CONTAINS(out, "vm2: reloaded\n");
+
+	/* The old combo first: had it cycled, the new one would take focus on to vm2. */
+	ASSERT_EQ(vt_dev_combo(shared.kbd, cycle_keys, ARRAY_SIZE(cycle_keys)), 0);
+	ASSERT_EQ(vt_dev_combo(shared.kbd, new_cycle_keys, ARRAY_SIZE(new_cycle_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm1", both, 2), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm1", "host"), 0);
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+	ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+
+	/* A typo: refused, nothing asked of the helpers, the new hotkey stays. */
+	ASSERT_EQ(config_write("[hotkeys]\ncycel = KEY_LEFTCTRL+KEY_F11\n"), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 60 vfio-kvm reload"), 1);
+	ASSERT_CONTAINS(out, "vfio-kvm: " CONFIG ":2: unknown key 'cycel' in [hotkeys]\n");
+	/* systemctl reload: the unit's reload fails, its journal names the line. */
+	ASSERT_NE(vt_sh(out, sizeof(out), "timeout 60 systemctl reload vfio-kvm-vm1.service"), 0);
+	/* journald reads the helper's stderr on its own time. */
+	if (vt_wait_sh(VT_TIMEOUT_MS, "journalctl -q --no-pager -o cat -u vfio-kvm-vm1.service | "
+	                              "grep -qF \"vm1: reload refused: " CONFIG ":2: unknown key "
+	                              "'cycel' in [hotkeys]\"") < 0) {
+		vt_sh(out, sizeof(out), "journalctl -q --no-pager -o cat -n 20 -u vfio-kvm-vm1.service");
+		vt_comment("vm1's journal", out);
+		TEST_FAIL("the helper did not log the refused config");
+	}
+	ASSERT_EQ(vt_sh(out, sizeof(out), "systemctl is-active vfio-kvm-vm1.service"), 0);
+	/* The good file back, not reloaded: `vfio-kvm status` reads it too. */
+	ASSERT_EQ(config_write("[hotkeys]\ncycle = KEY_LEFTCTRL+KEY_Q\n"), 0);
+	ASSERT_EQ(vt_dev_combo(shared.kbd, new_cycle_keys, ARRAY_SIZE(new_cycle_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm2", both, 2), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm2", "vm1"), 0);
+
+	/* systemctl reload with a good config: the default cycle hotkey is back. */
+	ASSERT_EQ(config_write(""), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 60 systemctl reload vfio-kvm-vm1.service "
+	                                  "vfio-kvm-vm2.service"),
+	          0);
+	ASSERT_EQ(vt_dev_combo(shared.kbd, new_cycle_keys, ARRAY_SIZE(new_cycle_keys)), 0);
+	ASSERT_EQ(vt_dev_combo(shared.kbd, cycle_keys, ARRAY_SIZE(cycle_keys)), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "host", "vm2"), 0);
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+	ASSERT_EQ(clones_keys_up(&shared, both, 2), 0);
+}
+
+/* vm4 takes the focus when it starts and gives it to the host when it stops. */
+static const char vm4_inputs[] =
+    "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm4-kbd'/></input>\n"
+    "    <input type='passthrough' bus='virtio'><source evdev='" BYID "/vm4-mouse'/></input>\n";
+static const char vm4_metadata[] =
+    "<metadata>\n"
+    "  <vfiokvm:settings xmlns:vfiokvm='https://kvm.vfio/xmlns/libvirt/domain/1.0'>\n"
+    "    <vfiokvm:focus-on-start value='yes'/>\n"
+    "    <vfiokvm:on-stop value='host'/>\n"
+    "  </vfiokvm:settings>\n"
+    "</metadata>\n";
+
+/*
+ * Without the host in the cycle (include_host = no, reloaded into the running
+ * helpers), "next" after vm4 would be vm1: on_stop = host sends focus to the
+ * host all the same.
+ */
+TEST(focus_on_start_and_on_stop_host_through_virsh)
+{
+	static const char *const three[] = {"vm1", "vm2", "vm4"};
+	char out[4096];
+
+	ASSERT_EQ(shared_begin(), 0);
+	ASSERT_EQ(config_write("[ring]\ninclude_host = no\n"), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "timeout 60 vfio-kvm reload"), 0);
+	ASSERT_EQ(sys_define(&shared, "vm4", vm4_inputs, vm4_metadata), 0);
+	ASSERT_EQ(vt_sh(out, sizeof(out), "vfio-kvm check --xml %s/vm4.xml", shared.dir), 0);
+	vt_comment("vfio-kvm check", out);
+	ASSERT_CONTAINS(out, "  focus_on_start: yes (domain XML)\n");
+	ASSERT_CONTAINS(out, "  on_stop: host (domain XML)\n");
+
+	ASSERT_EQ(sys_start("vm4"), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "vm4", three, 3), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "vm4", "host"), 0);
+
+	ASSERT_EQ(vt_sh(out, sizeof(out), VIRSH " destroy vm4"), 0);
+	ASSERT_EQ(vt_wait_sh(VT_TIMEOUT_MS, "! systemctl is-active -q vfio-kvm-vm4.service"), 0);
+	ASSERT_EQ(sys_wait_focus(&shared, "host", both, 2), 0);
+	ASSERT_EQ(physical_grabbed(&shared, false), 0);
+	ASSERT_EQ(monitor_expect(&shared.mon, "host", "vm4"), 0);
+	ASSERT_EQ(monitor_quiet(&shared.mon), 0);
+	(void)vt_sh(NULL, 0, VIRSH " undefine vm4");
+	config_reset();
 }
 
 /* Last of the tests on the shared VMs: it destroys them. */
