@@ -65,7 +65,7 @@ function __vfio_kvm_wants_name
     contains -- "$verb" $argv
 end
 
-set -l verbs start stop check status focus next release
+set -l verbs start stop check status focus next release watch reload
 complete -c vfio-kvm -f
 complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -l help -d 'Show the help'
 complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -l version -d 'Show the version'
@@ -76,12 +76,14 @@ complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -a status -d 'S
 complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -a focus -d 'Move the focus to a target'
 complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -a next -d 'Move the focus to the next target'
 complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -a release -d 'Move the focus to the host'
+complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -a watch -d 'Print the focus target and every switch'
+complete -c vfio-kvm -n "not __fish_seen_subcommand_from $verbs" -a reload -d 'Make the running VMs re-read the config'
 
 complete -c vfio-kvm -n '__fish_seen_subcommand_from start check' -l xml -r -F -d 'Domain XML file (- for stdin)'
 complete -c vfio-kvm -n '__fish_seen_subcommand_from start' -l focus -d 'Give the VM the focus when it joins'
 complete -c vfio-kvm -n '__fish_seen_subcommand_from check status next' -l config -r -F -d 'Configuration file'
-complete -c vfio-kvm -n '__fish_seen_subcommand_from status' -l json -d 'Print JSON'
-complete -c vfio-kvm -n '__fish_seen_subcommand_from status focus next release' -l run-dir -r -a '(__fish_complete_directories)' -d 'Run directory'
+complete -c vfio-kvm -n '__fish_seen_subcommand_from status watch' -l json -d 'Print JSON'
+complete -c vfio-kvm -n '__fish_seen_subcommand_from status focus next release watch' -l run-dir -r -a '(__fish_complete_directories)' -d 'Run directory'
 
 complete -c vfio-kvm -n '__vfio_kvm_wants_name start' -a '(__vfio_kvm_defined_vms)' -d 'Defined VM'
 complete -c vfio-kvm -n '__vfio_kvm_wants_name stop' -a '(__vfio_kvm_ring_vms; __vfio_kvm_defined_vms)' -d VM
