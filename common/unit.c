@@ -726,7 +726,16 @@ int unit_start(sd_bus *bus, const struct unit_request *req, struct diag *diag)
 	return r;
 }
 
-int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag)
+/*
+ * What unit_stop() and unit_reload() share: systemd's METHOD(unit, mode) for
+ * vm's unit, then its job waited for until timeout_usec. verb ("stop",
+ * "reload") and doing ("stopping", "reloading") make the messages. Returns 0
+ * when the job is done; -ENOENT without diag when there is no such unit;
+ * else a negative errno with diag.
+ */
+static int unit_job_run(sd_bus *bus, const char *vm, const char *method, const char *mode,
+			const char *verb, const char *doing, uint64_t timeout_usec,
+			struct diag *diag)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
@@ -743,69 +752,47 @@ int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *d
 				unit_job_removed, &job);
 	if (r < 0)
 		return diag_set(diag, r, "%s: cannot watch systemd's jobs: %s", vm, strerror(-r));
-	r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "StopUnit", &error, &reply,
-			       "ss", unit, "replace");
+	r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, method, &error, &reply,
+			       "ss", unit, mode);
 	if (r < 0) {
-		/* Release runs after a failed prepare too: no unit is fine. */
 		if (sd_bus_error_has_name(&error, SD_SERVICE ".NoSuchUnit"))
-			return 0;
-		return diag_set(diag, r, "%s: cannot stop %s: %s", vm, unit,
+			return -ENOENT;
+		return diag_set(diag, r, "%s: cannot %s %s: %s", vm, verb, unit,
 				error.message ? error.message : strerror(-r));
 	}
 	r = unit_job_take(&job, reply);
 	if (r >= 0)
 		r = unit_job_wait(bus, &job, deadline);
 	if (r == -ETIMEDOUT)
-		r = diag_set(diag, r, "%s: %s did not stop in time; see: journalctl -u %s", vm, unit,
-			     unit);
+		r = diag_set(diag, r, "%s: %s did not %s in time; see: journalctl -u %s", vm, unit,
+			     verb, unit);
 	else if (r < 0)
-		r = diag_set(diag, r, "%s: lost systemd while stopping %s: %s", vm, unit,
+		r = diag_set(diag, r, "%s: lost systemd while %s %s: %s", vm, doing, unit,
 			     strerror(-r));
 	else if (strcmp(job.result, "done") != 0)
-		r = diag_set(diag, -EIO, "%s: stopping %s ended with '%s'; see: journalctl -u %s", vm,
-			     unit, job.result, unit);
+		r = diag_set(diag, -EIO, "%s: %s %s ended with '%s'; see: journalctl -u %s", vm,
+			     doing, unit, job.result, unit);
 	free(job.path);
 	return r;
 }
 
+int unit_stop(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag)
+{
+	int r = unit_job_run(bus, vm, "StopUnit", "replace", "stop", "stopping", timeout_usec,
+			     diag);
+
+	/* Release runs after a failed prepare too: no unit is fine. */
+	return r == -ENOENT ? 0 : r;
+}
+
 int unit_reload(sd_bus *bus, const char *vm, uint64_t timeout_usec, struct diag *diag)
 {
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct unit_job job = {};
 	char unit[UNIT_NAME_BUF];
-	uint64_t deadline = now_usec() + timeout_usec;
-	int r;
-
-	r = unit_name_from_vm(vm, unit, sizeof(unit), diag);
-	if (r < 0)
-		return r;
-	r = sd_bus_match_signal(bus, &slot, SD_SERVICE, SD_PATH, SD_MANAGER, "JobRemoved",
-				unit_job_removed, &job);
-	if (r < 0)
-		return diag_set(diag, r, "%s: cannot watch systemd's jobs: %s", vm, strerror(-r));
 	/* "fail": never queue a start for a unit that is not running. */
-	r = sd_bus_call_method(bus, SD_SERVICE, SD_PATH, SD_MANAGER, "ReloadUnit", &error, &reply,
-			       "ss", unit, "fail");
-	if (r < 0) {
-		if (sd_bus_error_has_name(&error, SD_SERVICE ".NoSuchUnit"))
-			return diag_set(diag, -ENOENT, "%s: %s is not running", vm, unit);
-		return diag_set(diag, r, "%s: cannot reload %s: %s", vm, unit,
-				error.message ? error.message : strerror(-r));
-	}
-	r = unit_job_take(&job, reply);
-	if (r >= 0)
-		r = unit_job_wait(bus, &job, deadline);
-	if (r == -ETIMEDOUT)
-		r = diag_set(diag, r, "%s: %s did not reload in time; see: journalctl -u %s", vm,
-			     unit, unit);
-	else if (r < 0)
-		r = diag_set(diag, r, "%s: lost systemd while reloading %s: %s", vm, unit,
-			     strerror(-r));
-	else if (strcmp(job.result, "done") != 0)
-		r = diag_set(diag, -EIO, "%s: reloading %s ended with '%s'; see: journalctl -u %s",
-			     vm, unit, job.result, unit);
-	free(job.path);
+	int r = unit_job_run(bus, vm, "ReloadUnit", "fail", "reload", "reloading", timeout_usec,
+			     diag);
+
+	if (r == -ENOENT && unit_name_from_vm(vm, unit, sizeof(unit), diag) >= 0)
+		return diag_set(diag, -ENOENT, "%s: %s is not running", vm, unit);
 	return r;
 }
