@@ -729,7 +729,8 @@ TEST(cli_check_passes_no_host_to_the_helper)
 static void cleanup(void)
 {
 	static const char *const names[] = { "good.conf", "good.xml",  "empty.conf",  "bad.conf",
-					     "bad.xml",   "start.xml", "no-host.conf", "host.xml" };
+					     "bad.xml",   "start.xml", "no-host.conf", "host.xml",
+					     "routing.conf", "routing.xml" };
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
