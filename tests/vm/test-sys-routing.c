@@ -136,7 +136,7 @@ static int wait_focus(const char *target)
 	return vt_wait_focus(target, vms, 1, &shared.kbd, 1);
 }
 
-/* The domain up and the focus on the host, whatever an earlier failure left. */
+/* The domain up, no key held and the focus on the host, whatever an earlier failure left. */
 static int begin(void)
 {
 	int r = domain_up();
@@ -145,6 +145,13 @@ static int begin(void)
 		printf("# " VM " did not start\n");
 		return r;
 	}
+	r = vt_dev_release_held(shared.kbd);
+	if (r >= 0)
+		r = vt_dev_release_held(shared.pad);
+	if (r >= 0)
+		r = vt_dev_release_held(shared.laptop);
+	if (r < 0)
+		return r;
 	if (vt_sh(NULL, 0, "timeout 20 vfio-kvm release") != 0)
 		return -EIO;
 	return wait_focus("host");

@@ -540,6 +540,19 @@ int vt_wait_key(int fd, unsigned code, bool down, int timeout_ms)
 	return 0;
 }
 
+int vt_dev_release_held(struct vt_dev *dev)
+{
+	_cleanup_(closep) int fd = open(dev->node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (unsigned code = 0; code < KEY_CNT && r >= 0; code++)
+		if (vt_key_down(fd, code) == 1)
+			r = vt_dev_frame(dev, EV_KEY, code, 0);
+	return r;
+}
+
 int vt_host_keys_open(const char *vm, char *node, size_t n)
 {
 	DIR *d = opendir("/sys/class/input");

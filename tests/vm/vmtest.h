@@ -176,6 +176,12 @@ int vt_key_down(int fd, unsigned code);
 int vt_wait_key(int fd, unsigned code, bool down, int timeout_ms);
 
 /*
+ * Releases every key DEV reports held, a frame each: what a failed test left
+ * down must not hold back the next one's grab. Returns 0 or a negative errno.
+ */
+int vt_dev_release_held(struct vt_dev *dev);
+
+/*
  * Opens the host-keys device of VM ("vfio-kvm host keys (<vm>)", found by its
  * name in sysfs) for reading, non-blocking; its node goes to NODE (size N).
  * Returns the fd, -ENOENT when there is none, or another negative errno.
