@@ -93,3 +93,11 @@ tests_vm_test_sys_watch_CPPFLAGS = $(VMTEST_CPPFLAGS)
 tests_vm_test_sys_watch_CFLAGS = $(VMTEST_CFLAGS)
 tests_vm_test_sys_watch_LDADD = $(LIBEVDEV_LIBS)
 EXTRA_DIST += tests/vm/guest/test-sys-dbus
+
+# Host keys, a pinned device and a device with only a by-path link, in one
+# domain started with `virsh create`.
+check_PROGRAMS += tests/vm/test-sys-routing
+tests_vm_test_sys_routing_SOURCES = tests/vm/test-sys-routing.c $(VMTEST_COMMON)
+tests_vm_test_sys_routing_CPPFLAGS = $(VMTEST_CPPFLAGS)
+tests_vm_test_sys_routing_CFLAGS = $(VMTEST_CFLAGS)
+tests_vm_test_sys_routing_LDADD = $(LIBEVDEV_LIBS)

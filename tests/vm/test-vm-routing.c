@@ -18,7 +18,6 @@
  * The helper runs as a transient unit with its argv given directly; focus
  * moves with `vfio-kvm focus`.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -27,51 +26,6 @@
 #include "vmtest.h"
 
 #define BY_PATH_DIR "/dev/input/by-path"
-
-/*
- * Opens the event node of the input device named NAME (sysfs), non-blocking;
- * fd or -errno. Its path goes to NODE (size n).
- */
-static int open_by_name(const char *name, char *node, size_t n)
-{
-	DIR *d = opendir("/sys/class/input");
-	struct dirent *de;
-	int fd = -ENOENT;
-
-	if (!d)
-		return -errno;
-	while (fd == -ENOENT && (de = readdir(d))) {
-		char path[300], got[128] = "";
-		FILE *f;
-
-		if (strncmp(de->d_name, "event", 5) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/input/%s/device/name", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(got, sizeof(got), f))
-			got[strcspn(got, "\n")] = '\0';
-		fclose(f);
-		if (strcmp(got, name) != 0)
-			continue;
-		snprintf(node, n, "/dev/input/%.20s", de->d_name);
-		fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			fd = -errno;
-	}
-	closedir(d);
-	return fd;
-}
-
-/* Opens the host device of VM; fd or -errno. Its node goes to NODE (size n). */
-static int host_device_open(const char *vm, char *node, size_t n)
-{
-	char name[128];
-
-	snprintf(name, sizeof(name), "vfio-kvm host keys (%s)", vm);
-	return open_by_name(name, node, n);
-}
 
 static int focus(const char *target)
 {
@@ -134,7 +88,7 @@ TEST(host_keys_reach_the_host_device_not_the_clone)
 	ASSERT_EQ(vt_dev_new_keyboard("vktest-hostkeys-kbd", &kbd), 0);
 	ASSERT_EQ(vt_helper_start_with(&h, "vmr1", &kbd, NULL, 1, true, extra), 0);
 	kfd = vt_clone_open(&h, kbd);
-	hfd = host_device_open("vmr1", node, sizeof(node));
+	hfd = vt_host_keys_open("vmr1", node, sizeof(node));
 	ASSERT_TRUE(kfd >= 0);
 	ASSERT_TRUE(hfd >= 0);
 
@@ -186,7 +140,7 @@ TEST(host_key_held_across_a_switch_is_released_where_pressed)
 	ASSERT_EQ(vt_dev_new_keyboard("vktest-held-kbd", &kbd), 0);
 	ASSERT_EQ(vt_helper_start_with(&h, "vmr2", &kbd, NULL, 1, true, extra), 0);
 	kfd = vt_clone_open(&h, kbd);
-	hfd = host_device_open("vmr2", node, sizeof(node));
+	hfd = vt_host_keys_open("vmr2", node, sizeof(node));
 	ASSERT_TRUE(kfd >= 0);
 	ASSERT_TRUE(hfd >= 0);
 	ASSERT_EQ(vt_wait_grabbed(kbd->node, true), 0);

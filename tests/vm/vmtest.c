@@ -5,6 +5,7 @@
  * the kernel announces nowhere (a grab, a unit's result), a re-check until a
  * deadline.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -54,11 +55,9 @@ long long vt_now_ms(void)
 	return vt_now_us() / 1000;
 }
 
-int vt_domain_define(const char *path, const char *vm, const char *metadata, const char *inputs)
+int vt_domain_write(const char *path, const char *vm, const char *metadata, const char *inputs)
 {
 	FILE *f = fopen(path, "we");
-	char out[2048];
-	int r;
 
 	if (!f)
 		return -errno;
@@ -77,8 +76,16 @@ int vt_domain_define(const char *path, const char *vm, const char *metadata, con
 		"  </devices>\n"
 		"</domain>\n",
 		vm, metadata ? metadata : "", inputs);
-	if (fclose(f) != 0)
-		return -errno;
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+int vt_domain_define(const char *path, const char *vm, const char *metadata, const char *inputs)
+{
+	char out[2048];
+	int r = vt_domain_write(path, vm, metadata, inputs);
+
+	if (r < 0)
+		return r;
 	r = vt_sh(out, sizeof(out), "timeout 180 virsh -q define %s", path);
 	if (r != 0)
 		vt_comment("virsh define", out);
@@ -505,6 +512,79 @@ int vt_keys_down(int fd)
 	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
 		n += __builtin_popcountl(bits[i]);
 	return n;
+}
+
+int vt_key_down(int fd, unsigned code)
+{
+	unsigned long bits[BITSET_LONGS(KEY_CNT)] = {0};
+
+	if (code >= KEY_CNT)
+		return -EINVAL;
+	if (ioctl(fd, EVIOCGKEY(sizeof(bits)), bits) < 0)
+		return -errno;
+	return !!(bits[code / (8 * sizeof(long))] & (1UL << (code % (8 * sizeof(long)))));
+}
+
+int vt_wait_key(int fd, unsigned code, bool down, int timeout_ms)
+{
+	long long deadline = vt_now_ms() + timeout_ms;
+	int r;
+
+	while ((r = vt_key_down(fd, code)) != (int)down) {
+		if (r < 0)
+			return r;
+		r = vt_tick(deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vt_dev_release_held(struct vt_dev *dev)
+{
+	_cleanup_(closep) int fd = open(dev->node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (unsigned code = 0; code < KEY_CNT && r >= 0; code++)
+		if (vt_key_down(fd, code) == 1)
+			r = vt_dev_frame(dev, EV_KEY, code, 0);
+	return r;
+}
+
+int vt_host_keys_open(const char *vm, char *node, size_t n)
+{
+	DIR *d = opendir("/sys/class/input");
+	char name[128];
+	struct dirent *de;
+	int fd = -ENOENT;
+
+	if (!d)
+		return -errno;
+	snprintf(name, sizeof(name), "vfio-kvm host keys (%s)", vm);
+	while (fd == -ENOENT && (de = readdir(d))) {
+		char path[300], got[128] = "";
+		FILE *f;
+
+		if (strncmp(de->d_name, "event", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/input/%s/device/name", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(got, sizeof(got), f))
+			got[strcspn(got, "\n")] = '\0';
+		fclose(f);
+		if (strcmp(got, name) != 0)
+			continue;
+		snprintf(node, n, "/dev/input/%.20s", de->d_name);
+		fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	closedir(d);
+	return fd;
 }
 
 int vt_dev_combo(struct vt_dev *dev, const unsigned *keys, size_t n)

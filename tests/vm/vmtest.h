@@ -37,6 +37,9 @@ void vt_comment(const char *what, const char *text);
  */
 int vt_domain_define(const char *path, const char *vm, const char *metadata, const char *inputs);
 
+/* Only writes the domain XML of vt_domain_define() to PATH: for `virsh create`. */
+int vt_domain_write(const char *path, const char *vm, const char *metadata, const char *inputs);
+
 /* A "physical" input device made with uinput, reachable as BYID. */
 struct vt_dev {
 	struct libevdev_uinput *uidev;
@@ -162,6 +165,28 @@ int vt_wait_gone(const char *path);
 
 /* Returns how many keys FD's device reports held (EVIOCGKEY), or -errno. */
 int vt_keys_down(int fd);
+
+/*
+ * Whether FD's device reports CODE held (EVIOCGKEY): 1, 0 or -errno. The
+ * key state tells what reached a device that someone else (QEMU) has grabbed.
+ */
+int vt_key_down(int fd, unsigned code);
+
+/* Waits at most TIMEOUT_MS until vt_key_down(FD, CODE) == DOWN. Returns 0, -ETIMEDOUT or -errno. */
+int vt_wait_key(int fd, unsigned code, bool down, int timeout_ms);
+
+/*
+ * Releases every key DEV reports held, a frame each: what a failed test left
+ * down must not hold back the next one's grab. Returns 0 or a negative errno.
+ */
+int vt_dev_release_held(struct vt_dev *dev);
+
+/*
+ * Opens the host-keys device of VM ("vfio-kvm host keys (<vm>)", found by its
+ * name in sysfs) for reading, non-blocking; its node goes to NODE (size N).
+ * Returns the fd, -ENOENT when there is none, or another negative errno.
+ */
+int vt_host_keys_open(const char *vm, char *node, size_t n);
 
 /*
  * Presses KEYS (N of them) on DEV in order, one frame each, then releases
